@@ -1,0 +1,52 @@
+// The controller's gRPC server: wiring only. The logic behind each service
+// lives in its own classes; this owns the listening socket, TLS, the health
+// and reflection services, and orderly shutdown.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "hilnas/common/config.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace hilnas::controller {
+
+struct ServerOptions {
+    std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks a free one
+    std::string tls_cert;                    // PEM paths; both empty: plaintext
+    std::string tls_key;
+    int max_message_bytes = 64 << 20;
+};
+
+// The controller's configuration schema (shared by main and the tests).
+ConfigSchema MakeConfigSchema();
+// ServerOptions from a loaded configuration; throws InvalidArgument naming the key.
+ServerOptions ServerOptionsFrom(const Config& config);
+
+class ControllerServer {
+  public:
+    explicit ControllerServer(ServerOptions options);
+    ~ControllerServer();
+
+    // Binds and starts serving. Throws Unavailable when the address cannot be bound.
+    void Start();
+    // The port actually bound (after Start).
+    int port() const { return port_; }
+    // Blocks until Shutdown() has completed.
+    void Wait();
+    // Health turns NOT_SERVING, in-flight calls get `grace` to finish, then are cancelled.
+    void Shutdown(std::chrono::milliseconds grace);
+
+  private:
+    class Services;
+    ServerOptions options_;
+    std::unique_ptr<Services> services_;
+    std::unique_ptr<grpc::Server> server_;
+    int port_ = 0;
+};
+
+}  // namespace hilnas::controller

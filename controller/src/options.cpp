@@ -1,0 +1,44 @@
+#include "hilnas/common/errors.h"
+#include "hilnas/controller/server.h"
+
+namespace hilnas::controller {
+
+ConfigSchema MakeConfigSchema() {
+    ConfigSchema schema;
+    schema
+        .Add({"listen", OptionType::kString, "127.0.0.1:50051",
+              "gRPC address to serve on (host:port; port 0 picks a free port)"})
+        .Add({"port_file", OptionType::kString, "",
+              "write the bound port to this file once serving (for scripts and tests)"})
+        .Add({"tls.cert", OptionType::kString, "", "PEM certificate chain; enables TLS"})
+        .Add({"tls.key", OptionType::kString, "", "PEM private key for tls.cert"})
+        .Add({"max_message_bytes", OptionType::kInt, "67108864",
+              "largest gRPC message accepted (artifacts travel whole)"})
+        .Add({"shutdown_grace", OptionType::kDuration, "10s",
+              "time in-flight calls get to finish on SIGTERM"})
+        .Add({"log.format", OptionType::kString, "text", "text or json"})
+        .Add({"log.level", OptionType::kString, "info", "trace, debug, info, warn or error"});
+    return schema;
+}
+
+ServerOptions ServerOptionsFrom(const Config& config) {
+    ServerOptions options;
+    options.listen = config.GetString("listen");
+    if (options.listen.find(':') == std::string::npos) {
+        throw InvalidArgument("must be host:port, not '" + options.listen + "'", "listen");
+    }
+    options.tls_cert = config.GetString("tls.cert");
+    options.tls_key = config.GetString("tls.key");
+    if (options.tls_cert.empty() != options.tls_key.empty()) {
+        throw InvalidArgument("tls.cert and tls.key must be given together",
+                              options.tls_cert.empty() ? "tls.cert" : "tls.key");
+    }
+    const int64_t max_bytes = config.GetInt("max_message_bytes");
+    if (max_bytes < (1 << 20) || max_bytes > (1LL << 30)) {
+        throw InvalidArgument("must be between 1 MiB and 1 GiB", "max_message_bytes");
+    }
+    options.max_message_bytes = static_cast<int>(max_bytes);
+    return options;
+}
+
+}  // namespace hilnas::controller

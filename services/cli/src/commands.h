@@ -1,0 +1,31 @@
+// Subcommands of the hilnas command. Each returns the process exit status and
+// throws hilnas::Error for anything the user should read as one line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hilnas/common/config.h"
+#include "hilnas/rpc/channel.h"
+
+namespace hilnas::cli {
+
+using Args = std::vector<std::string>;
+
+int Ping(const Args& args);
+
+// Options every command that talks to the controller takes.
+void AddClientOptions(ConfigSchema& schema);
+struct ClientOptions {
+    std::string controller;
+    std::chrono::milliseconds timeout{0};
+    rpc::ChannelOptions channel;
+};
+ClientOptions ClientOptionsFrom(const Config& config);
+
+// Loads `schema` from `args` and the environment; prints help and returns
+// nullopt-equivalent (false) when --help was asked for.
+bool LoadOrHelp(const std::string& usage, const ConfigSchema& schema, const Args& args,
+                Config& config);
+
+}  // namespace hilnas::cli

@@ -1,0 +1,66 @@
+// hilnas: the user's command line.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "hilnas/common/errors.h"
+#include "hilnas/common/version.h"
+
+namespace {
+
+struct Command {
+    const char* name;
+    const char* summary;
+    int (*run)(const hilnas::cli::Args& args);
+};
+
+int Version(const hilnas::cli::Args& /*args*/) {
+    std::cout << "hilnas " << hilnas::Version() << "\n";
+    return 0;
+}
+
+constexpr Command kCommands[] = {
+    {"version", "print the version", Version},
+    {"ping", "check that a controller is up (gRPC health service)", hilnas::cli::Ping},
+};
+
+void Usage(std::ostream& out) {
+    out << "usage: hilnas COMMAND [options]   (hilnas COMMAND --help for its options)\n\n";
+    for (const auto& c : kCommands) {
+        out << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
+    }
+}
+
+// gRPC and libraries may hand us messages with newlines; a command's error is one line.
+std::string OneLine(std::string text) {
+    for (char& c : text) {
+        if (c == '\n' || c == '\r') c = ' ';
+    }
+    return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+        Usage(argc < 2 ? std::cerr : std::cout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (std::strcmp(argv[1], "--version") == 0) return Version({});
+    const std::string name = argv[1];
+    for (const auto& c : kCommands) {
+        if (name != c.name) continue;
+        try {
+            return c.run(hilnas::cli::Args(argv + 2, argv + argc));
+        } catch (const hilnas::Error& e) {
+            std::cerr << "hilnas " << name << ": " << OneLine(e.what()) << "\n";
+            return hilnas::IsCallersFault(e.code()) ? 2 : 1;
+        } catch (const std::exception& e) {
+            std::cerr << "hilnas " << name << ": internal error: " << OneLine(e.what()) << "\n";
+            return 70;
+        }
+    }
+    std::cerr << "hilnas: unknown command '" << name << "' (see hilnas --help)\n";
+    return 2;
+}
