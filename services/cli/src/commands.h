@@ -13,6 +13,7 @@ namespace hilnas::cli {
 using Args = std::vector<std::string>;
 
 int Ping(const Args& args);
+int Arch(const Args& args);
 
 // Options every command that talks to the controller takes.
 void AddClientOptions(ConfigSchema& schema);

@@ -23,6 +23,7 @@ int Version(const hilnas::cli::Args& /*args*/) {
 constexpr Command kCommands[] = {
     {"version", "print the version", Version},
     {"ping", "check that a controller is up (gRPC health service)", hilnas::cli::Ping},
+    {"arch", "analyze a model's costs, or sample a search space", hilnas::cli::Arch},
 };
 
 void Usage(std::ostream& out) {

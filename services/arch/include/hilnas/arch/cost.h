@@ -1,0 +1,65 @@
+// The analytic cost model: exact figures for a model before it is trained.
+//
+// Definitions (int8 activations, one byte per element):
+//   params        weights + biases. conv2d kh*kw*cin*filters + filters;
+//                 depthwise kh*kw*cin*mult + cin*mult; dense in*units + units.
+//   macs          conv2d Hout*Wout*filters*kh*kw*cin; depthwise
+//                 Hout*Wout*cin*mult*kh*kw; dense in*units; pools, add, flatten 0.
+//   weight_bytes  what the runtime stores in flash for the weights, int32
+//                 biases and per-channel requantisation (int32 multiplier and
+//                 int32 shift per output channel). 8-bit weights take a byte
+//                 each; 4-bit weights are packed two to a byte along each
+//                 output channel's row, a row padded to a whole byte. The
+//                 runtime stores weights dense: sparsity does NOT reduce it
+//                 (structured pruning shrinks the IR instead).
+//   nonzero_weight_bytes  SpArSe's model size: as weight_bytes, but counting
+//                 only the non-zero weights (params * (1 - sparsity), rounded up).
+//   working_memory_bytes  SpArSe's working memory: the largest, over layers, of
+//                 the bytes of all its inputs plus its output.
+//   arena_bytes   the peak of the runtime's memory plan, scratch included.
+//   code_bytes    an estimate of the firmware's code for the kernels the model
+//                 uses, the generated invoke() and the harness (to be
+//                 calibrated against real ELF sizes).
+//   flash_bytes   weight_bytes + code_bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hilnas/arch/model.h"
+#include "hilnas/arch/planner.h"
+
+namespace hilnas::arch {
+
+struct LayerCost {
+    int64_t params = 0;
+    int64_t macs = 0;
+    int64_t weight_bytes = 0;
+    int64_t nonzero_weight_bytes = 0;
+    int64_t working_memory_bytes = 0;  // inputs + output
+    int64_t scratch_bytes = 0;
+};
+
+struct CostReport {
+    int64_t params = 0;
+    int64_t macs = 0;
+    int64_t weight_bytes = 0;
+    int64_t nonzero_weight_bytes = 0;
+    int64_t working_memory_bytes = 0;
+    int64_t arena_bytes = 0;
+    int64_t code_bytes = 0;
+    int64_t flash_bytes = 0;
+    std::vector<LayerCost> layers;
+    MemoryPlan plan;
+};
+
+LayerCost ComputeLayerCost(const Graph& graph, int layer, const ScratchFn& scratch);
+
+CostReport ComputeCost(const Graph& graph, PlanStrategy strategy = PlanStrategy::kBest,
+                       const ScratchFn& scratch = RuntimeScratchBytes);
+
+// One JSON object with the totals, plus "layers" rows when asked.
+std::string CostReportToJson(const Graph& graph, const CostReport& report, bool with_layers);
+
+}  // namespace hilnas::arch

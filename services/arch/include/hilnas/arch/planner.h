@@ -1,0 +1,71 @@
+// The runtime's static memory plan: an offset in one arena for every
+// activation tensor and every kernel's scratch buffer, respecting lifetimes
+// in execution order. The code generator lays out the arena with this plan,
+// so the arena the cost model predicts is the arena the firmware has.
+//
+// Lifetimes, in layer steps: the model input lives from step 0, layer i's
+// output from step i, each until the last layer that reads it (the model
+// output until the end); layer i's scratch lives at step i only. Two buffers
+// whose lifetimes meet never share bytes, with two deliberate exceptions:
+//  - flatten is a view: its output is its input's bytes (NHWC is already flat);
+//  - in place (kBest only): an element-wise add writes over the input whose
+//    last reader it is. The runtime's add reads element k of both inputs
+//    before writing element k, so this is exact.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hilnas/arch/model.h"
+
+namespace hilnas::arch {
+
+// Offsets and sizes are multiples of this (word access in the kernels).
+inline constexpr int64_t kArenaAlignment = 4;
+
+// Bytes of scratch the runtime's kernel for `layer` asks for (its *_get_buffer_size()).
+using ScratchFn = std::function<int64_t(const Graph& graph, int layer)>;
+// The runtime's scratch sizes (firmware/runtime's *_get_buffer_size()).
+int64_t RuntimeScratchBytes(const Graph& graph, int layer);
+
+enum class PlanStrategy {
+    kNaive,         // every buffer its own bytes: the sum, the baseline
+    kGreedyBySize,  // TFLM's greedy planner: largest first, lowest offset that fits
+    kBest,          // in-place add, and the best of several placement orders
+};
+std::string_view StrategyName(PlanStrategy strategy);
+
+struct PlannedBuffer {
+    enum class Kind { kTensor, kScratch };
+    Kind kind = Kind::kTensor;
+    int index = 0;     // tensor number, or the layer for scratch
+    int64_t size = 0;  // bytes, before alignment
+    int first = 0;     // first and last step it is live
+    int last = 0;
+    int64_t offset = 0;
+    int shares_with = -1;  // another buffer (index into buffers) whose bytes this one reuses
+};
+
+struct MemoryPlan {
+    PlanStrategy strategy = PlanStrategy::kNaive;
+    std::string order;  // the placement order that won (kBest)
+    int64_t arena_bytes = 0;
+    std::vector<PlannedBuffer> buffers;
+    std::vector<int> tensor_buffer;   // per tensor: its index in buffers
+    std::vector<int> scratch_buffer;  // per layer: its scratch's index in buffers, or -1
+
+    int64_t tensor_offset(int tensor) const {
+        return buffers[static_cast<size_t>(tensor_buffer[static_cast<size_t>(tensor)])].offset;
+    }
+};
+
+MemoryPlan PlanMemory(const Graph& graph, PlanStrategy strategy,
+                      const ScratchFn& scratch = RuntimeScratchBytes);
+
+// The largest sum of live buffer bytes at any step (shared bytes counted
+// once): no plan of these buffers can be smaller.
+int64_t LiveBytesLowerBound(const MemoryPlan& plan);
+
+}  // namespace hilnas::arch

@@ -1,0 +1,163 @@
+#include "hilnas/arch/cost.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <set>
+
+namespace hilnas::arch {
+
+namespace {
+
+// Bytes of packed weights: `rows` rows of `row_length` weights at `bits`.
+int64_t PackedBytes(int64_t rows, int64_t row_length, int bits) {
+    return bits == 4 ? rows * ((row_length + 1) / 2) : rows * row_length;
+}
+
+// Estimated Thumb-2 code bytes (arm-none-eabi-gcc -O2) per kernel kind the
+// model uses, and a base for startup, UART, the harness protocol and the
+// requantisation helpers. Estimates until calibrated against ELF sizes.
+constexpr int64_t kBaseCodeBytes = 7168;
+constexpr int64_t kCodeBytesPerCall = 48;  // one kernel call in invoke() with its checks
+int64_t KernelCodeBytes(const Layer& l) {
+    switch (l.op) {
+        case Op::kConv2d: {
+            const bool pointwise = l.kernel == std::array<int, 2>{1, 1};
+            return (pointwise ? 640 : 1600) + (l.bits() == 4 ? 512 : 0);
+        }
+        case Op::kDepthwiseConv2d:
+            return 1280;
+        case Op::kMaxPool:
+            return 384;
+        case Op::kAvgPool:
+            return 448;
+        case Op::kGlobalAvgPool:
+            return 256;
+        case Op::kDense:
+            return 512 + (l.bits() == 4 ? 384 : 0);
+        case Op::kAdd:
+            return 448;
+        case Op::kFlatten:
+            return 0;
+    }
+    return 0;
+}
+
+std::string KernelKind(const Layer& l) {
+    std::string kind(OpName(l.op));
+    if (l.op == Op::kConv2d && l.kernel == std::array<int, 2>{1, 1}) kind += "_1x1";
+    if (l.has_weights() && l.bits() == 4) kind += "_s4";
+    return kind;
+}
+
+}  // namespace
+
+LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) {
+    const Layer& l = g.model.layers[static_cast<size_t>(layer)];
+    const Shape& x = g.input_of(layer);
+    const Shape& y = g.output(layer);
+    LayerCost c;
+    int64_t weights = 0;
+    int64_t out_channels = 0;
+    switch (l.op) {
+        case Op::kConv2d: {
+            const int64_t row = int64_t{l.kernel[0]} * l.kernel[1] * x.c;
+            weights = row * l.filters;
+            out_channels = l.filters;
+            c.macs = int64_t{y.h} * y.w * l.filters * row;
+            c.weight_bytes = PackedBytes(l.filters, row, l.bits());
+            break;
+        }
+        case Op::kDepthwiseConv2d: {
+            out_channels = int64_t{x.c} * l.depth_multiplier;
+            weights = int64_t{l.kernel[0]} * l.kernel[1] * out_channels;
+            c.macs = int64_t{y.h} * y.w * out_channels * l.kernel[0] * l.kernel[1];
+            c.weight_bytes = weights;  // 8-bit only (validated)
+            break;
+        }
+        case Op::kDense: {
+            const int64_t in = x.elements();
+            weights = in * l.units;
+            out_channels = l.units;
+            c.macs = in * l.units;
+            c.weight_bytes = PackedBytes(l.units, in, l.bits());
+            break;
+        }
+        default:
+            break;
+    }
+    c.params = weights + out_channels;
+    const int64_t per_channel = out_channels * (4 + 4 + 4);  // bias, multiplier, shift
+    c.weight_bytes += per_channel;
+    if (l.has_weights()) {
+        const double keep = 1.0 - l.sparsity.value_or(0.0);
+        const auto nonzero = static_cast<int64_t>(std::ceil(static_cast<double>(weights) * keep));
+        c.nonzero_weight_bytes = (l.bits() == 4 ? (nonzero + 1) / 2 : nonzero) + per_channel;
+    }
+    for (int t : g.inputs[static_cast<size_t>(layer)]) {
+        c.working_memory_bytes += g.tensors[static_cast<size_t>(t)].elements();
+    }
+    c.working_memory_bytes += y.elements();
+    c.scratch_bytes = scratch ? scratch(g, layer) : 0;
+    return c;
+}
+
+CostReport ComputeCost(const Graph& g, PlanStrategy strategy, const ScratchFn& scratch) {
+    CostReport r;
+    std::set<std::string> kinds;
+    r.code_bytes = kBaseCodeBytes;
+    for (int i = 0; i < g.num_layers(); ++i) {
+        LayerCost c = ComputeLayerCost(g, i, scratch);
+        r.params += c.params;
+        r.macs += c.macs;
+        r.weight_bytes += c.weight_bytes;
+        r.nonzero_weight_bytes += c.nonzero_weight_bytes;
+        r.working_memory_bytes = std::max(r.working_memory_bytes, c.working_memory_bytes);
+        const Layer& l = g.model.layers[static_cast<size_t>(i)];
+        if (kinds.insert(KernelKind(l)).second) r.code_bytes += KernelCodeBytes(l);
+        if (l.op != Op::kFlatten) r.code_bytes += kCodeBytesPerCall;
+        r.layers.push_back(c);
+    }
+    r.plan = PlanMemory(g, strategy, scratch);
+    r.arena_bytes = r.plan.arena_bytes;
+    r.flash_bytes = r.weight_bytes + r.code_bytes;
+    return r;
+}
+
+std::string CostReportToJson(const Graph& g, const CostReport& r, bool with_layers) {
+    nlohmann::ordered_json j;
+    j["model"] = g.model.name;
+    j["params"] = r.params;
+    j["macs"] = r.macs;
+    j["weight_bytes"] = r.weight_bytes;
+    j["nonzero_weight_bytes"] = r.nonzero_weight_bytes;
+    j["working_memory_bytes"] = r.working_memory_bytes;
+    j["arena_bytes"] = r.arena_bytes;
+    j["arena_plan"] = std::string(StrategyName(r.plan.strategy)) + ":" + r.plan.order;
+    j["code_bytes_estimate"] = r.code_bytes;
+    j["flash_bytes"] = r.flash_bytes;
+    if (with_layers) {
+        auto rows = nlohmann::ordered_json::array();
+        for (int i = 0; i < g.num_layers(); ++i) {
+            const Layer& l = g.model.layers[static_cast<size_t>(i)];
+            const LayerCost& c = r.layers[static_cast<size_t>(i)];
+            const Shape& y = g.output(i);
+            nlohmann::ordered_json row;
+            row["index"] = i;
+            row["id"] = l.id;
+            row["op"] = std::string(OpName(l.op));
+            row["output_shape"] = {y.h, y.w, y.c};
+            row["params"] = c.params;
+            row["macs"] = c.macs;
+            row["weight_bytes"] = c.weight_bytes;
+            row["working_memory_bytes"] = c.working_memory_bytes;
+            row["scratch_bytes"] = c.scratch_bytes;
+            row["output_offset"] = r.plan.tensor_offset(i + 1);
+            rows.push_back(std::move(row));
+        }
+        j["layers"] = std::move(rows);
+    }
+    return j.dump();
+}
+
+}  // namespace hilnas::arch

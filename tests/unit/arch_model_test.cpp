@@ -1,0 +1,239 @@
+// The IR, its validation, and the cost model against hand-computed figures.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "hilnas/arch/cost.h"
+#include "hilnas/arch/model.h"
+#include "hilnas/common/errors.h"
+#include "hilnas/v1/model.pb.h"
+
+namespace hilnas::arch {
+namespace {
+
+using ::testing::HasSubstr;
+
+// No kernel scratch, so arena figures below follow from tensor sizes alone.
+int64_t NoScratch(const Graph&, int) { return 0; }
+
+Graph FromJson(const std::string& json) { return Analyze(ModelFromJson(json)); }
+
+const char* const kTiny = R"({"name": "tiny", "input": {"shape": [28, 28, 1]}, "layers": [
+  {"id": "c1", "op": "conv2d", "filters": 8, "kernel": [3, 3], "stride": [1, 1], "padding": "same", "activation": "relu"},
+  {"op": "max_pool", "pool": [2, 2], "stride": [2, 2]},
+  {"id": "d1", "op": "depthwise_conv2d", "kernel": [3, 3], "stride": [1, 1], "padding": "same", "depth_multiplier": 1, "activation": "relu"},
+  {"op": "conv2d", "filters": 8, "kernel": [1, 1], "stride": [1, 1], "padding": "valid"},
+  {"op": "add", "inputs": ["d1", "prev"], "activation": "relu"},
+  {"op": "global_avg_pool"},
+  {"op": "dense", "units": 10}]})";
+
+TEST(ArchCost, TheIssueExampleByHand) {
+    const Graph g = FromJson(kTiny);
+    // Shapes: 28x28x8, 14x14x8, 14x14x8, 14x14x8, 14x14x8, 1x1x8, 1x1x10.
+    EXPECT_EQ(g.output(0), (Shape{28, 28, 8}));
+    EXPECT_EQ(g.output(1), (Shape{14, 14, 8}));
+    EXPECT_EQ(g.output(5), (Shape{1, 1, 8}));
+    EXPECT_EQ(g.output(6), (Shape{1, 1, 10}));
+    EXPECT_EQ(g.inputs[4], (std::vector<int>{3, 4}));  // d1's output and the 1x1 conv's
+
+    const CostReport r = ComputeCost(g, PlanStrategy::kBest, NoScratch);
+    // params: conv 3*3*1*8+8=80, depthwise 3*3*8+8=80, 1x1 8*8+8=72, dense 8*10+10=90.
+    EXPECT_EQ(r.params, 80 + 80 + 72 + 90);
+    // macs: 28*28*8*9 + 14*14*8*9 + 14*14*8*8 + 8*10.
+    EXPECT_EQ(r.macs, 56448 + 14112 + 12544 + 80);
+    // weight bytes: weights + 12 bytes (bias, multiplier, shift) per output channel.
+    EXPECT_EQ(r.weight_bytes, (72 + 96) + (72 + 96) + (64 + 96) + (80 + 120));
+    // working memory: the max-pool reads 28*28*8 and writes 14*14*8.
+    EXPECT_EQ(r.working_memory_bytes, 6272 + 1568);
+    // The add's inputs + output: 3 * 1568 = 4704 < 7840, so the pool decides.
+    EXPECT_EQ(r.layers[4].working_memory_bytes, 3 * 1568);
+    // arena: the conv output and the pool output are live together at step 1.
+    EXPECT_EQ(r.arena_bytes, 6272 + 1568);
+}
+
+TEST(ArchCost, StridedAndPaddedConvolutionsByHand) {
+    const Graph g = FromJson(R"({"input": {"shape": [9, 9, 3]}, "layers": [
+      {"op": "conv2d", "filters": 4, "kernel": 3, "stride": 2, "padding": "same"},
+      {"op": "conv2d", "filters": 6, "kernel": [3, 3], "stride": [2, 2], "padding": "valid"},
+      {"op": "depthwise_conv2d", "kernel": [2, 3], "stride": [1, 2], "padding": "same", "depth_multiplier": 2},
+      {"op": "flatten"},
+      {"op": "dense", "units": 3}]})");
+    EXPECT_EQ(g.output(0), (Shape{5, 5, 4}));   // ceil(9/2)
+    EXPECT_EQ(g.output(1), (Shape{2, 2, 6}));   // ceil((5-3+1)/2)
+    EXPECT_EQ(g.output(2), (Shape{2, 1, 12}));  // SAME: ceil(2/1) x ceil(2/2), 6*2 channels
+    EXPECT_EQ(g.output(3), (Shape{1, 1, 24}));
+    const CostReport r = ComputeCost(g, PlanStrategy::kBest, NoScratch);
+    EXPECT_EQ(r.layers[0].params, 3 * 3 * 3 * 4 + 4);
+    EXPECT_EQ(r.layers[0].macs, 5 * 5 * 4 * 3 * 3 * 3);
+    EXPECT_EQ(r.layers[1].params, 3 * 3 * 4 * 6 + 6);
+    EXPECT_EQ(r.layers[1].macs, 2 * 2 * 6 * 3 * 3 * 4);
+    EXPECT_EQ(r.layers[2].params, 2 * 3 * 6 * 2 + 6 * 2);
+    EXPECT_EQ(r.layers[2].macs, 2 * 1 * 12 * 2 * 3);
+    EXPECT_EQ(r.layers[3].params, 0);
+    EXPECT_EQ(r.layers[4].params, 24 * 3 + 3);
+    EXPECT_EQ(r.layers[4].macs, 24 * 3);
+    // working memory: layer 0 reads 243 and writes 100.
+    EXPECT_EQ(r.working_memory_bytes, 243 + 100);
+    // arena: flatten is a view of the depthwise output; sizes round up to 4 bytes:
+    // step 0: 244 + 100 = 344 is the peak.
+    EXPECT_EQ(r.arena_bytes, 244 + 100);
+    // SAME padding puts the extra row/column after, as TensorFlow does.
+    EXPECT_EQ(SamePadBefore(9, 3, 2), 1);
+    EXPECT_EQ(SamePadBefore(2, 2, 1), 0);
+    EXPECT_EQ(SamePadBefore(2, 3, 2), 0);
+}
+
+TEST(ArchCost, ResidualAddRunsInPlaceUnderTheBestPlan) {
+    // x -> conv a (same shape) -> add(x, a): the add can overwrite a.
+    const Graph g = FromJson(R"({"input": {"shape": [8, 8, 4]}, "layers": [
+      {"id": "a", "op": "conv2d", "filters": 4, "kernel": 3, "padding": "same"},
+      {"op": "add", "inputs": ["input", "a"]},
+      {"op": "global_avg_pool"},
+      {"op": "dense", "units": 2}]})");
+    const int64_t t = 8 * 8 * 4;
+    const CostReport greedy = ComputeCost(g, PlanStrategy::kGreedyBySize, NoScratch);
+    const CostReport best = ComputeCost(g, PlanStrategy::kBest, NoScratch);
+    const CostReport naive = ComputeCost(g, PlanStrategy::kNaive, NoScratch);
+    EXPECT_EQ(greedy.working_memory_bytes, 3 * t);
+    EXPECT_EQ(greedy.arena_bytes, 3 * t);         // input, a and the sum live at step 1
+    EXPECT_EQ(best.arena_bytes, 2 * t);           // the sum overwrites the input (its last reader)
+    EXPECT_EQ(naive.arena_bytes, 3 * t + 4 + 4);  // every tensor its own bytes (4 and 2 round to 4)
+    EXPECT_EQ(best.layers[1].macs, 0);
+}
+
+TEST(ArchCost, FourBitWeightsPackAlongEachOutputRow) {
+    const Graph g = FromJson(R"({"input": {"shape": [4, 4, 3]}, "layers": [
+      {"op": "conv2d", "filters": 5, "kernel": 3, "padding": "same", "weight_bits": 4},
+      {"op": "flatten"},
+      {"op": "dense", "units": 7, "weight_bits": 4, "sparsity": 0.5}]})");
+    const CostReport r = ComputeCost(g, PlanStrategy::kBest, NoScratch);
+    // conv rows are 3*3*3 = 27 weights -> 14 bytes each; + 12 bytes per channel.
+    EXPECT_EQ(r.layers[0].weight_bytes, 5 * 14 + 5 * 12);
+    // dense rows are 80 weights -> 40 bytes; sparsity does not shrink dense storage.
+    EXPECT_EQ(r.layers[2].weight_bytes, 7 * 40 + 7 * 12);
+    // SpArSe's model size counts the 280 non-zero of 560 weights: 140 bytes at 4 bits.
+    EXPECT_EQ(r.layers[2].nonzero_weight_bytes, 140 + 7 * 12);
+}
+
+TEST(ArchCost, ScratchIsPlannedWithItsLayer) {
+    const Graph g = FromJson(R"({"input": {"shape": [6, 6, 2]}, "layers": [
+      {"op": "conv2d", "filters": 2, "kernel": 3, "padding": "same"},
+      {"op": "global_avg_pool"},
+      {"op": "dense", "units": 2}]})");
+    auto scratch = [](const Graph&, int layer) -> int64_t { return layer == 0 ? 100 : 0; };
+    const CostReport r = ComputeCost(g, PlanStrategy::kBest, scratch);
+    EXPECT_EQ(r.layers[0].scratch_bytes, 100);
+    EXPECT_EQ(r.arena_bytes, 72 + 72 + 100);     // input, output and scratch at step 0
+    EXPECT_EQ(r.working_memory_bytes, 72 + 72);  // SpArSe's definition has no scratch
+}
+
+TEST(ArchModel, JsonAndProtoRoundTrip) {
+    const Model m = ModelFromJson(kTiny);
+    EXPECT_EQ(ModelFromJson(ModelToJson(m)), m);
+    EXPECT_EQ(ModelFromJson(ModelToJson(m, true)), m);
+    v1::Model proto;
+    ModelToProto(m, &proto);
+    EXPECT_EQ(ModelFromProto(proto), m);
+    v1::Model reparsed;
+    ASSERT_TRUE(reparsed.ParseFromString(proto.SerializeAsString()));
+    EXPECT_EQ(ModelFromProto(reparsed), m);
+}
+
+TEST(ArchModel, PoolsStrideByTheirSizeByDefault) {
+    const Model m = ModelFromJson(R"({"input": {"shape": [8, 8, 1]}, "layers": [
+      {"op": "avg_pool", "pool": 2}, {"op": "flatten"}, {"op": "dense", "units": 2}]})");
+    EXPECT_EQ(m.layers[0].stride, (std::array<int, 2>{2, 2}));
+    EXPECT_EQ(Analyze(m).output(0), (Shape{4, 4, 1}));
+}
+
+// The message of the InvalidArgument that analysing `json` throws.
+std::string ErrorOf(const std::string& json) {
+    try {
+        FromJson(json);
+    } catch (const InvalidArgument& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+std::string Model1(const std::string& layers, const std::string& shape = "[7, 7, 4]") {
+    return R"({"input": {"shape": )" + shape + R"(}, "layers": [)" + layers + "]}";
+}
+
+TEST(ArchModel, BadModelsGiveClearErrors) {
+    const std::string head = R"(, {"op": "global_avg_pool"}, {"op": "dense", "units": 2})";
+    EXPECT_THAT(ErrorOf(Model1(R"({"op": "conv3d", "filters": 2})" + head)),
+                HasSubstr("layers[0].op: unknown op 'conv3d'"));
+    EXPECT_THAT(
+        ErrorOf(Model1(R"({"id": "d1", "op": "conv2d", "filters": 4, "kernel": 9})" + head)),
+        HasSubstr("layers[0].kernel: layer 0 (d1): kernel 9x9 larger than its 7x7 input"));
+    EXPECT_THAT(
+        ErrorOf(Model1(R"({"op": "conv2d", "filters": 0, "kernel": 3})" + head)),
+        HasSubstr("layers[0].filters: layer 0: filters must be between 1 and 65535, got 0"));
+    EXPECT_THAT(ErrorOf(Model1(
+                    R"({"op": "conv2d", "filters": 2, "kernel": 1, "inputs": ["nope"]})" + head)),
+                HasSubstr("input 'nope' names no layer (dangling input id)"));
+    EXPECT_THAT(
+        ErrorOf(Model1(R"({"id": "a", "op": "conv2d", "filters": 4, "kernel": 1, "inputs": ["b"]},
+                                 {"id": "b", "op": "conv2d", "filters": 4, "kernel": 1, "inputs": ["a"]})" +
+                       head)),
+        HasSubstr("layer 0 (a): input 'b' is a later layer"));
+    EXPECT_THAT(ErrorOf(Model1(R"({"id": "a", "op": "add", "inputs": ["input", "a"]})" + head)),
+                HasSubstr("input 'a' is the layer itself (a cycle)"));
+    // Shapes that collapse to zero: three valid 3x3 convolutions on 7x7.
+    EXPECT_THAT(ErrorOf(Model1(R"({"op": "conv2d", "filters": 4, "kernel": 3},
+                                 {"op": "conv2d", "filters": 4, "kernel": 3},
+                                 {"op": "conv2d", "filters": 4, "kernel": 3},
+                                 {"op": "conv2d", "filters": 4, "kernel": 3})" +
+                               head)),
+                HasSubstr("layer 3: kernel 3x3 larger than its 1x1 input"));
+    EXPECT_THAT(ErrorOf(Model1(R"({"op": "max_pool", "pool": 2}, {"op": "max_pool", "pool": 2},
+                                 {"op": "max_pool", "pool": 2})" +
+                               head)),
+                HasSubstr("layer 2: pool 2x2 larger than its 1x1 input"));
+    EXPECT_THAT(
+        ErrorOf(Model1(R"({"op": "conv2d", "filters": 4, "kernel": 1, "filter": 3})" + head)),
+        HasSubstr("layers[0]: unknown key 'filter' for conv2d"));
+    EXPECT_THAT(ErrorOf(Model1(R"({"op": "dense", "units": 2})")),
+                HasSubstr("dense needs a flat 1x1xN input, got 7x7x4"));
+    EXPECT_THAT(ErrorOf(Model1(R"({"id": "x", "op": "conv2d", "filters": 8, "kernel": 1},
+                                 {"op": "add", "inputs": ["input", "x"]})" +
+                               head)),
+                HasSubstr("inputs have different shapes 7x7x4 and 7x7x8"));
+    EXPECT_THAT(
+        ErrorOf(Model1(R"({"op": "conv2d", "filters": 4, "kernel": 1, "weight_bits": 3})" + head)),
+        HasSubstr("weight_bits must be 8 or 4, not 3"));
+    EXPECT_THAT(
+        ErrorOf(Model1(R"({"op": "depthwise_conv2d", "kernel": 3, "weight_bits": 4})" + head)),
+        HasSubstr("8-bit depthwise kernels only"));
+    EXPECT_THAT(ErrorOf(Model1(R"({"id": "a", "op": "conv2d", "filters": 4, "kernel": 1},
+                                 {"id": "a", "op": "conv2d", "filters": 4, "kernel": 1})" +
+                               head)),
+                HasSubstr("duplicate id 'a'"));
+    EXPECT_THAT(ErrorOf(Model1(R"({"op": "conv2d", "filters": 4, "kernel": 1},
+                                 {"op": "conv2d", "filters": 4, "kernel": 1, "inputs": ["input"]})" +
+                               head)),
+                HasSubstr("layer 0: its output is never used"));
+    EXPECT_THAT(
+        ErrorOf(Model1(R"({"op": "conv2d", "filters": 4, "kernel": 1, "sparsity": 1.0})" + head)),
+        HasSubstr("sparsity must be in [0, 1)"));
+    EXPECT_THAT(ErrorOf(Model1(head.substr(2), "[0, 7, 1]")), HasSubstr("input.shape"));
+    EXPECT_THAT(ErrorOf(R"({"input": {"shape": [4, 4, 1]}, "layers": []})"),
+                HasSubstr("at least one layer"));
+    EXPECT_THAT(ErrorOf("{\"input\": "), HasSubstr("not valid JSON"));
+    EXPECT_THAT(ErrorOf(R"({"input": {"shape": [4, 4, 1]}, "layers": [], "extra": 1})"),
+                HasSubstr("unknown key 'extra'"));
+    EXPECT_THAT(ErrorOf(Model1(R"({"op": "conv2d", "filters": "8", "kernel": 1})" + head)),
+                HasSubstr("layers[0].filters: must be an integer"));
+}
+
+TEST(ArchModel, UnspecifiedProtoOpIsAnError) {
+    v1::Model proto;
+    proto.mutable_input()->add_shape(4);
+    proto.mutable_input()->add_shape(4);
+    proto.mutable_input()->add_shape(1);
+    proto.add_layers();
+    EXPECT_THROW(ModelFromProto(proto), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace hilnas::arch
