@@ -1,0 +1,178 @@
+/*
+ * hilnas int8 runtime: the kernels.
+ *
+ * Two builds have these symbols: the portable reference (the specification) and
+ * the Cortex-M DSP build (SMLAD/SXTB16; on the host with exact C fallbacks of
+ * the intrinsics). They return the same status and write the same bytes for the
+ * same arguments.
+ *
+ * Conventions shared by every kernel:
+ *  - Activations are NHWC int8; output values follow nn_quant.h.
+ *  - ctx supplies scratch: at least *_get_buffer_size() bytes, 4-byte aligned.
+ *    The size depends only on the shapes and is the same in both builds, so a
+ *    planner reserves it once; where it is 0, ctx may be NULL.
+ *  - bias may be NULL (all zero); it has one int32 per output channel.
+ *  - Outputs never alias inputs, except nn_add_s8's output, which may be either
+ *    input.
+ *  - Preconditions not checked (the code generator guarantees them): buffers
+ *    hold their shapes; per-channel shifts are in [-31, 30].
+ */
+#ifndef HILNAS_NN_FUNCTIONS_H
+#define HILNAS_NN_FUNCTIONS_H
+
+#include <stdint.h>
+
+#include "hilnas_nn/nn_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Convolution ------------------------------------------------------- */
+
+/* 2-D convolution, TFLite CONV_2D (per-channel int8), dilation 1.
+ *   input   [N, H, W, C_in]            input_dims
+ *   filter  [C_out, KH, KW, C_in]      filter_dims (n = C_out)
+ *   bias    [C_out] or NULL
+ *   output  [N, H_out, W_out, C_out]   output_dims
+ *   quant   C_out multipliers and shifts
+ * Output (b, y, x, o) reads input rows y * stride.h - padding.h + ky and columns
+ * x * stride.w - padding.w + kx; positions outside the input contribute 0.
+ * KH * KW * C_in <= NN_MAX_ACCUM_DEPTH. */
+nn_status nn_convolve_s8(const nn_context* ctx, const nn_conv_params* params,
+                         const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                         const int8_t* input, const nn_dims* filter_dims, const int8_t* filter,
+                         const int32_t* bias, const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_convolve_s8: two im2col columns of int16,
+ * 4 * KH * KW * C_in bytes. */
+int32_t nn_convolve_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
+
+/* 1x1 convolution: nn_convolve_s8 restricted to KH = KW = 1, zero padding and
+ * outputs that all read inside the input ((H_out - 1) * stride.h < H, likewise
+ * for W); any stride. NN_ARG_ERROR otherwise. The pointwise fast path. */
+nn_status nn_convolve_1x1_s8(const nn_context* ctx, const nn_conv_params* params,
+                             const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                             const int8_t* input, const nn_dims* filter_dims, const int8_t* filter,
+                             const int32_t* bias, const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_convolve_1x1_s8: 0. */
+int32_t nn_convolve_1x1_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
+
+/* nn_convolve_s8 with packed 4-bit weights in [-8, 7]. filter_dims is the
+ * logical shape [C_out, KH, KW, C_in]; filter holds C_out rows of
+ * nn_s4_row_bytes(KH * KW * C_in) bytes, each the row's values in OHWI order,
+ * two per byte, the first in the low nibble; an odd row's last high nibble is
+ * padding and ignored (see nn_pack_s4). */
+nn_status nn_convolve_s4(const nn_context* ctx, const nn_conv_params* params,
+                         const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                         const int8_t* input, const nn_dims* filter_dims, const int8_t* filter,
+                         const int32_t* bias, const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_convolve_s4: 4 * KH * KW * C_in bytes. */
+int32_t nn_convolve_s4_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
+
+/* Depthwise convolution, TFLite DEPTHWISE_CONV_2D (per-channel int8).
+ *   input   [N, H, W, C_in]
+ *   filter  [1, KH, KW, C_in * ch_mult]  filter_dims (n = 1)
+ *   bias    [C_in * ch_mult] or NULL
+ *   output  [N, H_out, W_out, C_in * ch_mult]
+ * Output channel ic * ch_mult + m convolves input channel ic with filter
+ * channel ic * ch_mult + m. KH * KW <= NN_MAX_ACCUM_DEPTH. */
+nn_status nn_depthwise_conv_s8(const nn_context* ctx, const nn_dw_conv_params* params,
+                               const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                               const int8_t* input, const nn_dims* filter_dims,
+                               const int8_t* filter, const int32_t* bias,
+                               const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_depthwise_conv_s8: 0. */
+int32_t nn_depthwise_conv_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
+
+/* ---- Pooling ----------------------------------------------------------- */
+
+/* Max pooling, TFLite MAX_POOL_2D: the largest input in each window (h, w of
+ * filter_dims), padding excluded, then clamped to the activation.
+ * input [N, H, W, C], output [N, H_out, W_out, C]. Every window must overlap the
+ * input (padding < window, last window starting inside), else NN_ARG_ERROR. */
+nn_status nn_max_pool_s8(const nn_context* ctx, const nn_pool_params* params,
+                         const nn_dims* input_dims, const int8_t* input, const nn_dims* filter_dims,
+                         const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_max_pool_s8: 0. */
+int32_t nn_max_pool_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
+
+/* Average pooling, TFLite AVERAGE_POOL_2D: the sum of the inputs inside the
+ * input part of each window divided by their count, rounded to nearest with ties
+ * away from zero, clamped to the activation. Shapes and window rule as
+ * nn_max_pool_s8. */
+nn_status nn_avg_pool_s8(const nn_context* ctx, const nn_pool_params* params,
+                         const nn_dims* input_dims, const int8_t* input, const nn_dims* filter_dims,
+                         const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_avg_pool_s8: 0. */
+int32_t nn_avg_pool_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
+
+/* Global average pooling, TFLite MEAN over H and W (reference_integer_ops::Mean)
+ * with a fused activation. input [N, H, W, C], output [N, 1, 1, C]; quant from
+ * nn_quantize_multiplier(input_scale / output_scale). Per (b, c):
+ *   acc = nn_requantize_s32(sum(input + input_offset), quant)
+ *   acc = acc > 0 ? (acc + H*W/2) / (H*W) : (acc - H*W/2) / (H*W)   (C division)
+ *   out = clamp(acc + output_offset, activation)
+ * H * W <= 2^23. */
+nn_status nn_global_avg_pool_s8(const nn_context* ctx, const nn_global_pool_params* params,
+                                const nn_per_tensor_quant* quant, const nn_dims* input_dims,
+                                const int8_t* input, const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_global_avg_pool_s8: 0. */
+int32_t nn_global_avg_pool_s8_get_buffer_size(const nn_dims* input_dims);
+
+/* ---- Fully connected --------------------------------------------------- */
+
+/* Fully connected, TFLite FULLY_CONNECTED with per-channel (per-unit) int8
+ * weights (per-tensor: repeat the one multiplier and shift).
+ *   input   [N, H, W, C]: N batches of IN = H * W * C features
+ *   filter  [UNITS, 1, 1, IN]    filter_dims
+ *   bias    [UNITS] or NULL
+ *   output  [N, 1, 1, UNITS]
+ * IN <= NN_MAX_ACCUM_DEPTH. */
+nn_status nn_fully_connected_s8(const nn_context* ctx, const nn_fc_params* params,
+                                const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                                const int8_t* input, const nn_dims* filter_dims,
+                                const int8_t* filter, const int32_t* bias,
+                                const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_fully_connected_s8: the offset input as int16, 2 * IN bytes. */
+int32_t nn_fully_connected_s8_get_buffer_size(const nn_dims* input_dims,
+                                              const nn_dims* filter_dims);
+
+/* nn_fully_connected_s8 with packed 4-bit weights in [-8, 7]: UNITS rows of
+ * nn_s4_row_bytes(IN) bytes, packed as for nn_convolve_s4. */
+nn_status nn_fully_connected_s4(const nn_context* ctx, const nn_fc_params* params,
+                                const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                                const int8_t* input, const nn_dims* filter_dims,
+                                const int8_t* filter, const int32_t* bias,
+                                const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_fully_connected_s4: 2 * IN bytes. */
+int32_t nn_fully_connected_s4_get_buffer_size(const nn_dims* input_dims,
+                                              const nn_dims* filter_dims);
+
+/* ---- Element-wise ------------------------------------------------------ */
+
+/* Element-wise add of two tensors of the same shape, TFLite ADD (int8, no
+ * broadcasting). For each element:
+ *   a = nn_requantize_s32((in1 + input1_offset) << left_shift, m1, s1)
+ *   b = nn_requantize_s32((in2 + input2_offset) << left_shift, m2, s2)
+ *   out = clamp(nn_requantize_s32(a + b, m_out, s_out) + output_offset, act)
+ * output may be input1 or input2. */
+nn_status nn_add_s8(const nn_context* ctx, const nn_add_params* params, const nn_dims* dims,
+                    const int8_t* input1, const int8_t* input2, int8_t* output);
+
+/* Scratch of nn_add_s8: 0. */
+int32_t nn_add_s8_get_buffer_size(const nn_dims* dims);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HILNAS_NN_FUNCTIONS_H */

@@ -1,0 +1,137 @@
+// The C models of the DSP intrinsics (src/cortex_m/nn_intrinsics.h) against the
+// instructions' definitions in the Armv7-M Architecture Reference Manual, written
+// here lane by lane. The optimised kernels are only as exact as these models.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "nn_intrinsics_shim.h"
+
+namespace {
+
+int32_t Byte(uint32_t x, int i) { return static_cast<int8_t>(static_cast<uint8_t>(x >> (8 * i))); }
+int32_t Half(uint32_t x, int i) {
+    return static_cast<int16_t>(static_cast<uint16_t>(x >> (16 * i)));
+}
+uint32_t Halves(int64_t lo, int64_t hi) {
+    return (static_cast<uint32_t>(static_cast<uint64_t>(lo)) & 0xFFFFu) |
+           (static_cast<uint32_t>(static_cast<uint64_t>(hi)) << 16);
+}
+uint32_t Bytes(const std::array<int32_t, 4>& b) {
+    uint32_t r = 0;
+    for (int i = 0; i < 4; ++i) {
+        r |= (static_cast<uint32_t>(b[i]) & 0xFFu) << (8 * i);
+    }
+    return r;
+}
+int32_t Wrap(int64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
+int32_t Saturate(int64_t v) {
+    return static_cast<int32_t>(std::min<int64_t>(std::max<int64_t>(v, INT32_MIN), INT32_MAX));
+}
+
+// Edge patterns plus random words.
+std::vector<uint32_t> Words() {
+    std::vector<uint32_t> words = {0u,          1u,          0x7Fu,       0x80u,       0xFFu,
+                                   0x7FFFu,     0x8000u,     0xFFFFu,     0x7F7F7F7Fu, 0x80808080u,
+                                   0xFFFFFFFFu, 0x7FFFFFFFu, 0x80000000u, 0x00FF00FFu, 0xFF00FF00u,
+                                   0x80017FFEu, 0x12345678u, 0xDEADBEEFu};
+    std::mt19937 rng(20240611);
+    for (int i = 0; i < 200; ++i) {
+        words.push_back(rng());
+    }
+    return words;
+}
+
+TEST(NnIntrinsics, SignExtendsBytePairs) {
+    for (const uint32_t x : Words()) {
+        EXPECT_EQ(nn_shim_sxtb16(x), Halves(Byte(x, 0), Byte(x, 2))) << std::hex << x;
+        EXPECT_EQ(nn_shim_sxtb16_ror8(x), Halves(Byte(x, 1), Byte(x, 3))) << std::hex << x;
+    }
+}
+
+TEST(NnIntrinsics, AddsSignExtendedBytePairsModulo16Bits) {
+    const auto words = Words();
+    for (const uint32_t acc : words) {
+        for (size_t i = 0; i < words.size(); i += 7) {
+            const uint32_t x = words[i];
+            EXPECT_EQ(nn_shim_sxtab16(acc, x),
+                      Halves(Half(acc, 0) + Byte(x, 0), Half(acc, 1) + Byte(x, 2)));
+            EXPECT_EQ(nn_shim_sxtab16_ror8(acc, x),
+                      Halves(Half(acc, 0) + Byte(x, 1), Half(acc, 1) + Byte(x, 3)));
+            EXPECT_EQ(nn_shim_sadd16(acc, x),
+                      Halves(Half(acc, 0) + Half(x, 0), Half(acc, 1) + Half(x, 1)));
+        }
+    }
+}
+
+TEST(NnIntrinsics, MultiplyAccumulatesHalvesModulo32Bits) {
+    const auto words = Words();
+    const std::array<int32_t, 5> accs = {0, 1, -1, INT32_MAX, INT32_MIN};
+    for (const uint32_t x : words) {
+        for (size_t i = 0; i < words.size(); i += 5) {
+            const uint32_t y = words[i];
+            for (const int32_t acc : accs) {
+                const int64_t lo = static_cast<int64_t>(Half(x, 0)) * Half(y, 0);
+                const int64_t hi = static_cast<int64_t>(Half(x, 1)) * Half(y, 1);
+                EXPECT_EQ(nn_shim_smlad(x, y, acc), Wrap(acc + lo + hi));
+                EXPECT_EQ(nn_shim_smlabb(x, y, acc), Wrap(acc + lo));
+                EXPECT_EQ(nn_shim_smlatt(x, y, acc), Wrap(acc + hi));
+            }
+        }
+    }
+    // The one sum that leaves int32: (-32768)^2 + (-32768)^2 = 2^31 wraps to INT32_MIN.
+    EXPECT_EQ(nn_shim_smlad(0x80008000u, 0x80008000u, 0), INT32_MIN);
+}
+
+TEST(NnIntrinsics, PacksHalfwords) {
+    const auto words = Words();
+    for (const uint32_t a : words) {
+        for (size_t i = 0; i < words.size(); i += 11) {
+            const uint32_t b = words[i];
+            EXPECT_EQ(nn_shim_pkhbt16(a, b), Halves(Half(a, 0), Half(b, 0)));
+            EXPECT_EQ(nn_shim_pkhtb16(a, b), Halves(Half(b, 1), Half(a, 1)));
+        }
+    }
+}
+
+TEST(NnIntrinsics, SaturatingAddAndSubtract) {
+    const std::array<int32_t, 9> values = {
+        0, 1, -1, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1, 1 << 30, -(1 << 30)};
+    for (const int32_t a : values) {
+        for (const int32_t b : values) {
+            EXPECT_EQ(nn_shim_qadd(a, b), Saturate(static_cast<int64_t>(a) + b));
+            EXPECT_EQ(nn_shim_qsub(a, b), Saturate(static_cast<int64_t>(a) - b));
+        }
+    }
+}
+
+TEST(NnIntrinsics, BytewiseSignedMaxAndMin) {
+    const auto words = Words();
+    for (const uint32_t a : words) {
+        for (size_t i = 0; i < words.size(); i += 3) {
+            const uint32_t b = words[i];
+            std::array<int32_t, 4> max{}, min{};
+            for (int k = 0; k < 4; ++k) {
+                max[k] = std::max(Byte(a, k), Byte(b, k));
+                min[k] = std::min(Byte(a, k), Byte(b, k));
+            }
+            EXPECT_EQ(nn_shim_max_s8x4(a, b), Bytes(max));
+            EXPECT_EQ(nn_shim_min_s8x4(a, b), Bytes(min));
+        }
+    }
+}
+
+TEST(NnIntrinsics, LoadsAndReplicates) {
+    const uint8_t bytes[6] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
+    EXPECT_EQ(nn_shim_read_u32(bytes + 1), 0x55443322u);  // unaligned, little-endian
+    EXPECT_EQ(nn_shim_dup_s8x4(-128), 0x80808080u);
+    EXPECT_EQ(nn_shim_dup_s8x4(127), 0x7F7F7F7Fu);
+    EXPECT_EQ(nn_shim_dup_s16x2(-128), 0xFF80FF80u);
+    EXPECT_EQ(nn_shim_dup_s16x2(128), 0x00800080u);
+}
+
+}  // namespace
