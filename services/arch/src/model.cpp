@@ -20,6 +20,8 @@ constexpr int kMaxChannels = 65535;
 constexpr int kMaxKernel = 63;
 constexpr int64_t kMaxTensorElements = (int64_t{1} << 31) - 1;
 constexpr int64_t kMaxFlatElements = int64_t{1} << 24;
+// The runtime's longest dot product (NN_MAX_ACCUM_DEPTH in firmware/runtime).
+constexpr int64_t kMaxDotProduct = 65535;
 
 struct OpInfo {
     Op op;
@@ -461,6 +463,12 @@ Graph Analyze(const Model& model) {
                         "filters");
                 }
                 const auto [oh, ow] = spatial(l.kernel, "kernel");
+                if (int64_t{l.kernel[0]} * l.kernel[1] * x.c > kMaxDotProduct) {
+                    throw fail("kernel " + std::to_string(l.kernel[0]) + "x" +
+                                   std::to_string(l.kernel[1]) + " over " + std::to_string(x.c) +
+                                   " channels exceeds the runtime's 65535-term dot product",
+                               "kernel");
+                }
                 y = {oh, ow, l.filters};
                 break;
             }
@@ -505,6 +513,11 @@ Graph Analyze(const Model& model) {
                     throw fail("dense needs a flat 1x1xN input, got " + Dims(x) +
                                    ": add flatten or global_avg_pool before it",
                                "inputs");
+                }
+                if (x.c > kMaxDotProduct) {
+                    throw fail("dense over " + std::to_string(x.c) +
+                                   " inputs exceeds the runtime's 65535-term dot product",
+                               "units");
                 }
                 y = {1, 1, l.units};
                 break;

@@ -1,27 +1,51 @@
 #include "hilnas/arch/planner.h"
+#include "hilnas_nn/nn_functions.h"
 
 namespace hilnas::arch {
 
-// Mirrors the *_get_buffer_size() contract of firmware/runtime: the scratch a
-// kernel needs is the same in its reference and its Cortex-M build, so one
-// plan serves both.
+// The runtime's own *_get_buffer_size(): the same in its reference and its
+// Cortex-M build, so one plan serves both. The kernel chosen for a layer is
+// the code generator's choice (firmware/codegen/src/lowering.cpp).
 int64_t RuntimeScratchBytes(const Graph& graph, int layer) {
     const Layer& l = graph.model.layers[static_cast<size_t>(layer)];
     const Shape& x = graph.input_of(layer);
+    const nn_dims input{1, x.h, x.w, x.c};
     switch (l.op) {
         case Op::kConv2d: {
-            const bool pointwise =
-                l.kernel == std::array<int, 2>{1, 1} && l.stride == std::array<int, 2>{1, 1};
-            if (pointwise) return 0;
-            // im2col of two output pixels as int16.
-            return 2 * int64_t{l.kernel[0]} * l.kernel[1] * x.c * 2;
+            const nn_dims filter{l.filters, l.kernel[0], l.kernel[1], x.c};
+            if (l.bits() == 4) return nn_convolve_s4_get_buffer_size(&input, &filter);
+            if (l.kernel == std::array<int, 2>{1, 1}) {
+                return nn_convolve_1x1_s8_get_buffer_size(&input, &filter);
+            }
+            return nn_convolve_s8_get_buffer_size(&input, &filter);
         }
-        case Op::kAvgPool:
+        case Op::kDepthwiseConv2d: {
+            const nn_dims filter{1, l.kernel[0], l.kernel[1], x.c * l.depth_multiplier};
+            return nn_depthwise_conv_s8_get_buffer_size(&input, &filter);
+        }
+        case Op::kMaxPool:
+        case Op::kAvgPool: {
+            const nn_dims window{1, l.pool[0], l.pool[1], 1};
+            return l.op == Op::kMaxPool ? nn_max_pool_s8_get_buffer_size(&input, &window)
+                                        : nn_avg_pool_s8_get_buffer_size(&input, &window);
+        }
         case Op::kGlobalAvgPool:
-            return int64_t{x.c} * 4;  // int32 sums per channel
-        default:
+            return nn_global_avg_pool_s8_get_buffer_size(&input);
+        case Op::kDense: {
+            const int in = static_cast<int>(x.elements());
+            const nn_dims flat{1, 1, 1, in};
+            const nn_dims filter{l.units, 1, 1, in};
+            return l.bits() == 4 ? nn_fully_connected_s4_get_buffer_size(&flat, &filter)
+                                 : nn_fully_connected_s8_get_buffer_size(&flat, &filter);
+        }
+        case Op::kAdd: {
+            const nn_dims dims{1, x.h, x.w, x.c};
+            return nn_add_s8_get_buffer_size(&dims);
+        }
+        case Op::kFlatten:
             return 0;
     }
+    return 0;
 }
 
 }  // namespace hilnas::arch

@@ -679,6 +679,14 @@ Point Normalize(const SearchSpace& s, Point p) {
         flow = After(flow, b);
     }
     p.head = SnapEnum(s.heads, p.head);
+    // The runtime's dense layer takes at most 65535 inputs: a larger flatten
+    // becomes global pooling where the space allows it (else the IR is
+    // invalid and the optimiser counts the point as infeasible).
+    const bool has_gap =
+        std::find(s.heads.begin(), s.heads.end(), HeadKind::kGlobalAvgPool) != s.heads.end();
+    if (p.head == HeadKind::kFlatten && int64_t{flow.h} * flow.w * flow.c > 65535 && has_gap) {
+        p.head = HeadKind::kGlobalAvgPool;
+    }
     p.dense.resize(static_cast<size_t>(std::clamp(static_cast<int>(p.dense.size()),
                                                   s.dense_layers.min, s.dense_layers.max)),
                    Hidden{s.dense_units.min, s.weight_bits.front()});

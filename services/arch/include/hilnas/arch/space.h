@@ -8,7 +8,8 @@
 //
 // Every Point the space hands out is canonical (Normalize): genes that cannot
 // apply are set to one fixed value (a residual where shapes differ is off;
-// an expansion outside an inverted bottleneck is the first choice; ...), so
+// an expansion outside an inverted bottleneck is the first choice; a flatten
+// too wide for the runtime's dense layer becomes global pooling; ...), so
 // Decode(Encode(p)) == p for every canonical p.
 #pragma once
 
