@@ -133,6 +133,18 @@ TEST(Config, FlagWithoutValueIsAnError) {
                 HasSubstr("--listen: needs a value"));
 }
 
+TEST(Config, OneLetterKeysTakeOneDash) {
+    ConfigSchema schema;
+    schema.Add({"o", OptionType::kString, "", "output"});
+    const Config c = Config::Load(schema, {"in.bin", "-o", "out", "-", "-5"}, {});
+    EXPECT_EQ(c.GetString("o"), "out");
+    EXPECT_EQ(c.positional(), (std::vector<std::string>{"in.bin", "-", "-5"}));
+    EXPECT_THAT(ErrorOf([&] {
+                    Config::Load(schema, {"-x", "1"}, {});
+                }),
+                HasSubstr("-x: unknown flag"));
+}
+
 TEST(Config, PositionalArgumentsAndHelp) {
     const Config c =
         Config::Load(Schema(), {"model.json", "--workers", "2", "--", "--not-a-flag"}, {});

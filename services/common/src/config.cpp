@@ -258,11 +258,14 @@ Config Config::Load(const ConfigSchema& schema, const std::vector<std::string>& 
             config.help_requested_ = true;
             continue;
         }
-        if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+        // "-o" is the one-letter option "o"; "-" alone and "-5" are arguments.
+        const bool short_flag =
+            arg.size() == 2 && arg[0] == '-' && std::isalpha(static_cast<unsigned char>(arg[1]));
+        if (!short_flag && (arg.size() < 3 || arg.compare(0, 2, "--") != 0)) {
             config.positional_.push_back(arg);
             continue;
         }
-        std::string name = arg.substr(2);
+        std::string name = arg.substr(short_flag ? 1 : 2);
         std::string value;
         bool has_value = false;
         if (const size_t eq = name.find('='); eq != std::string::npos) {
@@ -270,10 +273,11 @@ Config Config::Load(const ConfigSchema& schema, const std::vector<std::string>& 
             name.resize(eq);
             has_value = true;
         }
+        const std::string written = (short_flag ? "-" : "--") + name;
         const bool is_config = name == "config";
         const OptionSpec* spec = is_config ? nullptr : FindFlag(schema, name);
         if (!is_config && spec == nullptr) {
-            throw InvalidArgument("unknown flag (see --help)", "--" + name);
+            throw InvalidArgument("unknown flag (see --help)", written);
         }
         if (!has_value) {
             if (spec != nullptr && spec->type == OptionType::kBool) {
@@ -281,13 +285,13 @@ Config Config::Load(const ConfigSchema& schema, const std::vector<std::string>& 
             } else if (i + 1 < args.size()) {
                 value = args[++i];
             } else {
-                throw InvalidArgument("needs a value", "--" + name);
+                throw InvalidArgument("needs a value", written);
             }
         }
         if (is_config) {
             config.config_file_ = value;
         } else {
-            flags.emplace_back("--" + name, value);
+            flags.emplace_back(written, value);
         }
     }
     if (config.config_file_.empty()) {
@@ -342,7 +346,8 @@ Config Config::Load(const ConfigSchema& schema, const std::vector<std::string>& 
         }
     }
     for (const auto& [flag, value] : flags) {
-        const OptionSpec* spec = FindFlag(schema, std::string_view(flag).substr(2));
+        const OptionSpec* spec =
+            FindFlag(schema, std::string_view(flag).substr(flag[1] == '-' ? 2 : 1));
         config.Set(*spec, value, Source::kFlag, flag);
     }
     return config;

@@ -5,6 +5,7 @@
 //   - a path in the YAML file:        log: {format: json}   (or "log.format: json")
 //   - an environment variable:        HILNAS_LOG_FORMAT=json
 //   - a flag:                         --log.format json, --log.format=json, --log-format=json
+//                                     (a one-letter key also as -o DIR)
 // Later sources override earlier ones: defaults < file < environment < flags.
 // The file is named by --config PATH or HILNAS_CONFIG. An unknown key in the
 // file or an unknown flag is an InvalidArgument naming it; values are checked
