@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "hilnas/v1/artifact.pb.h"
 #include "hilnas/v1/farm_service.pb.h"
 #include "hilnas/v1/search_service.pb.h"
 #include "hilnas/v1/work_service.pb.h"
@@ -23,7 +24,7 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 const char* const kFiles[] = {
-    "hilnas/v1/model.proto",          "hilnas/v1/common.proto",
+    "hilnas/v1/model.proto",          "hilnas/v1/common.proto",       "hilnas/v1/artifact.proto",
     "hilnas/v1/trial.proto",          "hilnas/v1/job.proto",
     "hilnas/v1/search_service.proto", "hilnas/v1/work_service.proto",
     "hilnas/v1/farm_service.proto",
@@ -166,6 +167,7 @@ std::vector<const Descriptor*> TopLevelMessages() {
     (void)hilnas::v1::SubmitJobRequest::descriptor();
     (void)hilnas::v1::LeaseTrialRequest::descriptor();
     (void)hilnas::v1::RegisterAgentRequest::descriptor();
+    (void)hilnas::v1::Int8Model::descriptor();
     std::vector<const Descriptor*> out;
     const auto* pool = google::protobuf::DescriptorPool::generated_pool();
     for (const char* name : kFiles) {

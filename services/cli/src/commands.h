@@ -14,6 +14,9 @@ using Args = std::vector<std::string>;
 
 int Ping(const Args& args);
 int Arch(const Args& args);
+int Codegen(const Args& args);
+int Artifact(const Args& args);
+int Firmware(const Args& args);
 
 // Options every command that talks to the controller takes.
 void AddClientOptions(ConfigSchema& schema);

@@ -24,6 +24,9 @@ constexpr Command kCommands[] = {
     {"version", "print the version", Version},
     {"ping", "check that a controller is up (gRPC health service)", hilnas::cli::Ping},
     {"arch", "analyze a model's costs, or sample a search space", hilnas::cli::Arch},
+    {"artifact", "make a random int8 artifact for a model, or show one", hilnas::cli::Artifact},
+    {"codegen", "generate model.h and model.c from an int8 artifact", hilnas::cli::Codegen},
+    {"firmware", "build a board's firmware for an artifact, with ELF sizes", hilnas::cli::Firmware},
 };
 
 void Usage(std::ostream& out) {

@@ -1,0 +1,150 @@
+#include "lowering.h"
+
+#include "hilnas/common/errors.h"
+#include "hilnas/firmware/artifact.h"
+
+namespace hilnas::firmware {
+
+namespace {
+
+using arch::Op;
+
+nn_dims Dims(const arch::Shape& s) { return nn_dims{1, s.h, s.w, s.c}; }
+
+nn_activation Act(const v1::QuantizedLayer& q) {
+    return nn_activation{q.activation_min(), q.activation_max()};
+}
+
+nn_tile Padding(const arch::Layer& l, const arch::Shape& x, const std::array<int, 2>& window) {
+    if (l.padding == arch::Padding::kValid) return nn_tile{0, 0};
+    return nn_tile{arch::SamePadBefore(x.w, window[1], l.stride[1]),
+                   arch::SamePadBefore(x.h, window[0], l.stride[0])};
+}
+
+}  // namespace
+
+const char* KernelFunction(Kernel kernel) {
+    switch (kernel) {
+        case Kernel::kConv:
+            return "nn_convolve_s8";
+        case Kernel::kConv1x1:
+            return "nn_convolve_1x1_s8";
+        case Kernel::kConvS4:
+            return "nn_convolve_s4";
+        case Kernel::kDepthwise:
+            return "nn_depthwise_conv_s8";
+        case Kernel::kMaxPool:
+            return "nn_max_pool_s8";
+        case Kernel::kAvgPool:
+            return "nn_avg_pool_s8";
+        case Kernel::kGlobalAvgPool:
+            return "nn_global_avg_pool_s8";
+        case Kernel::kFullyConnected:
+            return "nn_fully_connected_s8";
+        case Kernel::kFullyConnectedS4:
+            return "nn_fully_connected_s4";
+        case Kernel::kAdd:
+            return "nn_add_s8";
+        case Kernel::kView:
+            return "";
+    }
+    return "";
+}
+
+Lowered Lower(const v1::Int8Model& model) {
+    Lowered out;
+    out.graph = ValidateArtifact(model);
+    const arch::Graph& g = out.graph;
+    out.plan = arch::PlanMemory(g, arch::PlanStrategy::kBest);
+    out.input_offset = out.plan.tensor_offset(0);
+    out.output_offset = out.plan.tensor_offset(g.num_layers());
+    out.input_bytes = g.tensors.front().elements();
+    out.output_bytes = g.tensors.back().elements();
+    auto quant_of = [&](int tensor) -> const v1::TensorQuant& {
+        return tensor == 0 ? model.input() : model.layers(tensor - 1).output();
+    };
+    for (int i = 0; i < g.num_layers(); ++i) {
+        const arch::Layer& l = g.model.layers[static_cast<size_t>(i)];
+        const v1::QuantizedLayer& q = model.layers(i);
+        const auto& ins = g.inputs[static_cast<size_t>(i)];
+        const arch::Shape& x = g.input_of(i);
+        const arch::Shape& y = g.output(i);
+        const v1::TensorQuant& qin = quant_of(ins[0]);
+        KernelCall c;
+        c.layer = i;
+        c.input = Dims(x);
+        c.output = Dims(y);
+        c.input_offset = out.plan.tensor_offset(ins[0]);
+        c.output_offset = out.plan.tensor_offset(i + 1);
+        if (const int s = out.plan.scratch_buffer[static_cast<size_t>(i)]; s >= 0) {
+            c.scratch_offset = out.plan.buffers[static_cast<size_t>(s)].offset;
+            c.scratch_bytes = static_cast<int32_t>(out.plan.buffers[static_cast<size_t>(s)].size);
+        }
+        switch (l.op) {
+            case Op::kConv2d: {
+                const bool pointwise = l.kernel == std::array<int, 2>{1, 1};
+                c.kernel = l.bits() == 4 ? Kernel::kConvS4
+                           : pointwise   ? Kernel::kConv1x1
+                                         : Kernel::kConv;
+                c.filter = nn_dims{l.filters, l.kernel[0], l.kernel[1], x.c};
+                c.conv = nn_conv_params{-qin.zero_point(), q.output().zero_point(),
+                                        nn_tile{l.stride[1], l.stride[0]}, Padding(l, x, l.kernel),
+                                        Act(q)};
+                break;
+            }
+            case Op::kDepthwiseConv2d:
+                c.kernel = Kernel::kDepthwise;
+                c.filter = nn_dims{1, l.kernel[0], l.kernel[1], x.c * l.depth_multiplier};
+                c.dw = nn_dw_conv_params{-qin.zero_point(),       q.output().zero_point(),
+                                         l.depth_multiplier,      nn_tile{l.stride[1], l.stride[0]},
+                                         Padding(l, x, l.kernel), Act(q)};
+                break;
+            case Op::kMaxPool:
+            case Op::kAvgPool:
+                c.kernel = l.op == Op::kMaxPool ? Kernel::kMaxPool : Kernel::kAvgPool;
+                c.filter = nn_dims{1, l.pool[0], l.pool[1], 1};
+                c.pool = nn_pool_params{nn_tile{l.stride[1], l.stride[0]}, Padding(l, x, l.pool),
+                                        Act(q)};
+                break;
+            case Op::kGlobalAvgPool:
+                c.kernel = Kernel::kGlobalAvgPool;
+                c.global_pool =
+                    nn_global_pool_params{-qin.zero_point(), q.output().zero_point(), Act(q)};
+                c.global_quant = nn_per_tensor_quant{q.pool_multiplier(), q.pool_shift()};
+                break;
+            case Op::kFlatten:
+                c.kernel = Kernel::kView;
+                break;
+            case Op::kDense: {
+                c.kernel = l.bits() == 4 ? Kernel::kFullyConnectedS4 : Kernel::kFullyConnected;
+                const int in = static_cast<int>(x.elements());
+                c.input = nn_dims{1, 1, 1, in};
+                c.filter = nn_dims{l.units, 1, 1, in};
+                c.fc = nn_fc_params{-qin.zero_point(), q.output().zero_point(), Act(q)};
+                break;
+            }
+            case Op::kAdd: {
+                c.kernel = Kernel::kAdd;
+                c.input2_offset = out.plan.tensor_offset(ins[1]);
+                const v1::TensorQuant& qin2 = quant_of(ins[1]);
+                const v1::AddQuant& a = q.add();
+                c.add = nn_add_params{-qin.zero_point(),
+                                      a.input1_multiplier(),
+                                      a.input1_shift(),
+                                      -qin2.zero_point(),
+                                      a.input2_multiplier(),
+                                      a.input2_shift(),
+                                      a.left_shift(),
+                                      q.output().zero_point(),
+                                      a.output_multiplier(),
+                                      a.output_shift(),
+                                      Act(q)};
+                break;
+            }
+        }
+        out.calls.push_back(c);
+    }
+    return out;
+}
+
+}  // namespace hilnas::firmware

@@ -1,0 +1,65 @@
+// Lowering: an artifact, validated and planned, as the exact sequence of
+// kernel calls the runtime makes. The host executor calls them; the code
+// generator prints them. One lowering for both is what makes the generated
+// firmware and the host runtime compute the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "hilnas/arch/planner.h"
+#include "hilnas/v1/artifact.pb.h"
+#include "hilnas_nn/nn_functions.h"
+
+namespace hilnas::firmware {
+
+enum class Kernel {
+    kConv,
+    kConv1x1,
+    kConvS4,
+    kDepthwise,
+    kMaxPool,
+    kAvgPool,
+    kGlobalAvgPool,
+    kFullyConnected,
+    kFullyConnectedS4,
+    kAdd,
+    kView,  // flatten: no call, its output is its input's bytes
+};
+
+// The runtime function for a kernel, e.g. "nn_convolve_s8".
+const char* KernelFunction(Kernel kernel);
+
+struct KernelCall {
+    int layer = 0;
+    Kernel kernel = Kernel::kView;
+    nn_dims input{}, filter{}, output{};
+    nn_conv_params conv{};
+    nn_dw_conv_params dw{};
+    nn_pool_params pool{};
+    nn_global_pool_params global_pool{};
+    nn_per_tensor_quant global_quant{};
+    nn_fc_params fc{};
+    nn_add_params add{};
+    int64_t input_offset = 0;   // arena offsets
+    int64_t input2_offset = 0;  // add's second input
+    int64_t output_offset = 0;
+    int64_t scratch_offset = 0;
+    int32_t scratch_bytes = 0;
+};
+
+struct Lowered {
+    arch::Graph graph;
+    arch::MemoryPlan plan;
+    std::vector<KernelCall> calls;
+    int64_t input_offset = 0;
+    int64_t output_offset = 0;
+    int64_t input_bytes = 0;
+    int64_t output_bytes = 0;
+};
+
+// Validates (ValidateArtifact), plans the arena with the cost model's best
+// strategy, and lowers every layer.
+Lowered Lower(const v1::Int8Model& model);
+
+}  // namespace hilnas::firmware
