@@ -1,0 +1,32 @@
+/* The two USART register layouts of the STM32 parts we support. */
+#ifndef HILNAS_STM32_USART_H_
+#define HILNAS_STM32_USART_H_
+
+#include "registers.h"
+
+/* STM32F4: SR, DR, BRR, CR1. */
+#define F4_USART_SR(base) HILNAS_REG((base) + 0x00u)
+#define F4_USART_DR(base) HILNAS_REG((base) + 0x04u)
+#define F4_USART_BRR(base) HILNAS_REG((base) + 0x08u)
+#define F4_USART_CR1(base) HILNAS_REG((base) + 0x0Cu)
+#define F4_USART_CR1_UE (1u << 13)
+
+/* STM32F7 and H7: CR1, BRR, ISR, ICR, RDR, TDR. */
+#define F7_USART_CR1(base) HILNAS_REG((base) + 0x00u)
+#define F7_USART_BRR(base) HILNAS_REG((base) + 0x0Cu)
+#define F7_USART_ISR(base) HILNAS_REG((base) + 0x1Cu)
+#define F7_USART_ICR(base) HILNAS_REG((base) + 0x20u)
+#define F7_USART_RDR(base) HILNAS_REG((base) + 0x24u)
+#define F7_USART_TDR(base) HILNAS_REG((base) + 0x28u)
+#define F7_USART_CR1_UE (1u << 0)
+#define F7_USART_ISR_ORE (1u << 3)
+
+#define USART_TE (1u << 3)
+#define USART_RE (1u << 2)
+#define USART_TXE (1u << 7)
+#define USART_RXNE (1u << 5)
+
+/* GPIO: pin `pin` of the port at `base` to alternate function `af`. */
+void stm32_gpio_af(uint32_t base, unsigned pin, unsigned af);
+
+#endif
