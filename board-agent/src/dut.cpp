@@ -1,0 +1,154 @@
+#include "hilnas/agent/dut.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "hilnas/common/errors.h"
+
+namespace hilnas::agent {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// "m-x-[a]-[b]" -> {"a", "b"} for the bracketed fields after `prefix`.
+std::vector<std::string> Fields(const std::string& line, const std::string& prefix) {
+    std::vector<std::string> out;
+    size_t pos = prefix.size();
+    while (pos < line.size() && line[pos] == '[') {
+        const size_t end = line.find(']', pos);
+        if (end == std::string::npos) break;
+        out.push_back(line.substr(pos + 1, end - pos - 1));
+        pos = end + 1;
+        if (pos < line.size() && line[pos] == '-') ++pos;
+    }
+    return out;
+}
+
+uint64_t Number(const std::string& text, const std::string& what) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0') throw Unavailable("malformed " + what + ": '" + text + "'");
+    return v;
+}
+
+}  // namespace
+
+std::string Reply::error() const {
+    for (const auto& l : lines) {
+        if (l.rfind("e-[", 0) == 0) return l.substr(3, l.size() > 4 ? l.size() - 4 : 0);
+    }
+    return {};
+}
+
+std::string Reply::Value(const std::string& prefix) const {
+    for (const auto& l : lines) {
+        if (l.rfind(prefix + "[", 0) == 0) {
+            const auto f = Fields(l, prefix);
+            return f.empty() ? std::string() : f[0];
+        }
+    }
+    return {};
+}
+
+DutClient::DutClient(SerialLink& link, std::chrono::milliseconds timeout)
+    : link_(link), timeout_(timeout) {}
+
+std::string DutClient::ReadLine() {
+    const auto deadline = Clock::now() + timeout_;
+    while (true) {
+        const size_t nl = pending_.find('\n');
+        if (nl != std::string::npos) {
+            std::string line = pending_.substr(0, nl);
+            pending_.erase(0, nl + 1);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            return line;
+        }
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0 || !link_.Read(pending_, left)) {
+            throw Unavailable("the device stopped answering (no line within " +
+                              std::to_string(timeout_.count()) + " ms)");
+        }
+    }
+}
+
+void DutClient::WaitForBoot() {
+    while (ReadLine() != "m-ready") {
+    }
+}
+
+Reply DutClient::Command(const std::string& command) {
+    link_.Write(command + "%");
+    Reply reply;
+    for (std::string line = ReadLine(); line != "m-ready"; line = ReadLine()) {
+        reply.lines.push_back(line);
+    }
+    return reply;
+}
+
+void DutClient::LoadInput(std::span<const int8_t> input) {
+    Reply r = Command("db load " + std::to_string(input.size()));
+    if (!r.error().empty()) throw Unavailable("db load refused: " + r.error());
+    static constexpr char kHex[] = "0123456789abcdef";
+    constexpr size_t kChunk = 256;  // bytes per db line, 512 hex digits
+    for (size_t i = 0; i < input.size(); i += kChunk) {
+        std::string hex = "db ";
+        for (size_t k = i; k < std::min(input.size(), i + kChunk); ++k) {
+            const auto b = static_cast<uint8_t>(input[k]);
+            hex += kHex[b >> 4];
+            hex += kHex[b & 0xF];
+        }
+        r = Command(hex);
+        if (!r.error().empty()) throw Unavailable("db refused: " + r.error());
+    }
+    bool done = false;
+    for (const auto& l : r.lines) done = done || l == "m-load-done";
+    if (!done) throw Unavailable("the device did not confirm the load (no m-load-done)");
+}
+
+Inference DutClient::Infer(int runs, int warmups) {
+    const Reply r = Command("infer " + std::to_string(runs) + " " + std::to_string(warmups));
+    if (!r.error().empty()) throw Unavailable("infer failed: " + r.error());
+    Inference inf;
+    bool ticks = false, output = false;
+    for (const auto& l : r.lines) {
+        if (l.rfind("m-hilnas-output-", 0) == 0) {
+            const auto f = Fields(l, "m-hilnas-output-");
+            if (f.size() != 1 || f[0].size() % 2 != 0) throw Unavailable("malformed output line");
+            for (size_t i = 0; i < f[0].size(); i += 2) {
+                inf.output.push_back(
+                    static_cast<int8_t>(std::stoul(f[0].substr(i, 2), nullptr, 16)));
+            }
+            output = true;
+        } else if (l.rfind("m-hilnas-ticks-", 0) == 0) {
+            const auto f = Fields(l, "m-hilnas-ticks-");
+            if (f.size() != 4) throw Unavailable("malformed ticks line: " + l);
+            inf.total_ticks = Number(f[0], "ticks");
+            inf.runs = Number(f[1], "runs");
+            inf.min_ticks = Number(f[2], "ticks");
+            inf.max_ticks = Number(f[3], "ticks");
+            ticks = true;
+        } else if (l.rfind("m-hilnas-timer-", 0) == 0) {
+            const auto f = Fields(l, "m-hilnas-timer-");
+            if (f.size() != 3) throw Unavailable("malformed timer line: " + l);
+            inf.timer_kind = f[0];
+            inf.timer_hz = Number(f[1], "timer hz");
+            inf.cpu_hz = Number(f[2], "cpu hz");
+        } else if (l.rfind("m-hilnas-arena-", 0) == 0) {
+            inf.arena_bytes = Number(Fields(l, "m-hilnas-arena-").at(0), "arena");
+        } else if (l.rfind("m-hilnas-stack-", 0) == 0) {
+            const auto f = Fields(l, "m-hilnas-stack-");
+            if (f.size() != 2) throw Unavailable("malformed stack line: " + l);
+            inf.stack_high_water_bytes = Number(f[0], "stack");
+            inf.stack_size_bytes = Number(f[1], "stack size");
+        } else if (l.rfind("m-hilnas-checksum-", 0) == 0) {
+            inf.checksum = static_cast<uint32_t>(
+                std::stoul(Fields(l, "m-hilnas-checksum-").at(0), nullptr, 16));
+        }
+    }
+    if (!ticks || !output) throw Unavailable("the infer reply lacks the hilnas lines");
+    return inf;
+}
+
+}  // namespace hilnas::agent
