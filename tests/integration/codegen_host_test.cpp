@@ -1,0 +1,145 @@
+// The generated C, compiled for the host with either build of the runtime
+// (the Cortex-M kernels use the exact C models of the DSP intrinsics here),
+// computes what the host runtime computes, bit for bit.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "hilnas/arch/space.h"
+#include "hilnas/common/subprocess.h"
+#include "hilnas/firmware/artifact.h"
+#include "hilnas/firmware/codegen.h"
+#include "hilnas/firmware/host_model.h"
+#include "hilnas/testing/temp_dir.h"
+
+namespace hilnas::firmware {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Reads inputs of MODEL_INPUT_BYTES from stdin until EOF; writes each output.
+constexpr const char* kDriver = R"(#include <stdio.h>
+#include <string.h>
+#include "model.h"
+int main(void) {
+    static int8_t in[MODEL_INPUT_BYTES];
+    while (fread(in, 1, sizeof in, stdin) == sizeof in) {
+        memcpy(model_input(), in, sizeof in);
+        if (model_invoke() != 0) return 3;
+        fwrite(model_output(), 1, MODEL_OUTPUT_BYTES, stdout);
+    }
+    return 0;
+}
+)";
+
+std::string CompileGenerated(const v1::Int8Model& artifact, const std::string& variant,
+                             const testing::TempDir& dir, const std::string& name) {
+    const fs::path out = dir.path() / name;
+    WriteGeneratedModel(GenerateModel(artifact), out.string());
+    std::ofstream(out / "driver.c") << kDriver;
+    const fs::path rt = testing::SourcePath("firmware/runtime");
+    ProcessOptions cc;
+    cc.argv = {"cc",
+               "-std=c99",
+               "-O1",
+               "-Wall",
+               "-Wextra",
+               "-Werror",
+               "-Wno-unused-parameter",
+               "-I" + out.string(),
+               "-I" + (rt / "include").string(),
+               "-I" + (rt / "src/common").string(),
+               "-I" + (rt / "src" / variant).string(),
+               (out / "model.c").string(),
+               (out / "driver.c").string()};
+    for (const auto& sub : {fs::path("src/common"), fs::path("src") / variant}) {
+        for (const auto& f : fs::directory_iterator(rt / sub)) {
+            if (f.path().extension() == ".c") cc.argv.push_back(f.path().string());
+        }
+    }
+    cc.argv.insert(cc.argv.end(), {"-o", (out / "model").string()});
+    cc.timeout = 120s;
+    const ProcessResult r = RunProcess(cc);
+    if (!r.ok()) ADD_FAILURE() << "cc " << r.Describe() << "\n" << r.err.substr(0, 3000);
+    return (out / "model").string();
+}
+
+TEST(CodegenHost, GeneratedCodeMatchesTheHostRuntimeOnBothBuilds) {
+    arch::SearchSpace space;
+    space.input = {10, 10, 3};
+    space.blocks = {2, 4};
+    space.block_kinds = {arch::BlockKind::kConv, arch::BlockKind::kDepthwiseSeparable,
+                         arch::BlockKind::kInvertedBottleneck};
+    space.channels = {3, 12};
+    space.downsampling = {arch::Downsample::kNone, arch::Downsample::kStride,
+                          arch::Downsample::kMaxPool, arch::Downsample::kAvgPool};
+    space.dense_layers = {0, 2};
+    space.weight_bits = {8, 4};
+    std::mt19937_64 rng(21);
+    testing::TempDir dir;
+    for (int k = 0; k < 4; ++k) {
+        const arch::Model model =
+            arch::BuildModel(space, arch::Sample(space, rng), "m" + std::to_string(k));
+        SCOPED_TRACE(arch::ModelToJson(model));
+        const v1::Int8Model artifact = RandomArtifact(model, 100 + static_cast<uint64_t>(k));
+        HostModel host(artifact);
+        std::string inputs;
+        std::vector<int8_t> expected;
+        std::uniform_int_distribution<int> byte(-128, 127);
+        for (int n = 0; n < 5; ++n) {
+            std::vector<int8_t> in(static_cast<size_t>(host.input_bytes()));
+            for (auto& v : in) v = static_cast<int8_t>(byte(rng));
+            if (n == 0) std::fill(in.begin(), in.end(), int8_t{-128});  // edge values
+            if (n == 1) std::fill(in.begin(), in.end(), int8_t{127});
+            inputs.append(reinterpret_cast<const char*>(in.data()), in.size());
+            const auto out = host.Run(in);
+            expected.insert(expected.end(), out.begin(), out.end());
+        }
+        for (const std::string variant : {"reference", "cortex_m"}) {
+            const std::string exe =
+                CompileGenerated(artifact, variant, dir, variant + std::to_string(k));
+            ProcessOptions run;
+            run.argv = {exe};
+            run.stdin_data = inputs;
+            run.timeout = 60s;
+            const ProcessResult r = RunProcess(run);
+            ASSERT_TRUE(r.ok()) << variant << ": " << r.Describe();
+            ASSERT_EQ(std::vector<int8_t>(r.out.begin(), r.out.end()), expected) << variant;
+        }
+    }
+}
+
+TEST(CodegenHost, GenerationIsAPureFunctionOfTheArtifact) {
+    const arch::Model model = arch::ModelFromJson(R"({"name": "p", "input": {"shape": [6, 6, 1]},
+      "layers": [{"op": "conv2d", "filters": 2, "kernel": 3}, {"op": "flatten"},
+                 {"op": "dense", "units": 3}]})");
+    const auto a = GenerateModel(RandomArtifact(model, 1));
+    const auto b = GenerateModel(RandomArtifact(model, 1));
+    EXPECT_EQ(a.source, b.source);
+    EXPECT_EQ(a.header, b.header);
+    EXPECT_NE(a.source, GenerateModel(RandomArtifact(model, 2)).source);
+    testing::TempDir dir;
+    WriteGeneratedModel(a, dir / "out");
+    std::vector<std::string> files;
+    for (const auto& f : fs::directory_iterator(dir.path() / "out"))
+        files.push_back(f.path().filename());
+    std::sort(files.begin(), files.end());
+    EXPECT_EQ(files, (std::vector<std::string>{"model.c", "model.h"})) << "nothing else is written";
+    // Every kernel call's status is checked.
+    size_t calls = 0, checks = 0;
+    for (size_t p = a.source.find("status = nn_"); p != std::string::npos;
+         p = a.source.find("status = nn_", p + 1))
+        ++calls;
+    for (size_t p = a.source.find("if (status != NN_OK) return"); p != std::string::npos;
+         p = a.source.find("if (status != NN_OK) return", p + 1))
+        ++checks;
+    EXPECT_EQ(calls, 2u);  // the flatten is a view
+    EXPECT_EQ(checks, calls);
+}
+
+}  // namespace
+}  // namespace hilnas::firmware
