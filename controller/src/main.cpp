@@ -1,7 +1,11 @@
 // hilnas-controller: serves SearchService, WorkService and FarmService.
 //
 //   hilnas-controller [--config FILE] [--listen HOST:PORT] [...]   serve
+//   hilnas-controller migrate --database DSN                       apply sql/ migrations
 //   hilnas-controller --help
+//
+// With `database` set, serving applies the migrations first (concurrent
+// starts are safe: see hilnas/store/migrations.h).
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -13,8 +17,15 @@
 #include "hilnas/common/config.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/common/logging.h"
+#include "hilnas/common/thread_pool.h"
+#include "hilnas/common/timer.h"
 #include "hilnas/common/version.h"
+#include "hilnas/controller/auth.h"
+#include "hilnas/controller/scheduler.h"
 #include "hilnas/controller/server.h"
+#include "hilnas/store/migrations.h"
+#include "hilnas/store/store.h"
+#include "service_base.h"
 
 namespace {
 
@@ -32,11 +43,53 @@ void WritePortFile(const std::string& path, int port) {
     }
 }
 
-int Serve(const hilnas::Config& config) {
+void InitControllerLogging(const hilnas::Config& config) {
     using namespace hilnas;
     InitLogging("controller", LogOptions{ParseLogFormat(config.GetString("log.format")),
                                          ParseLogLevel(config.GetString("log.level"))});
+}
+
+// Brings the database to this binary's schema; returns what it applied.
+hilnas::store::MigrationReport ApplyMigrations(const std::string& dsn) {
+    const hilnas::store::MigrationReport report = hilnas::store::Migrate(dsn);
+    if (report.applied.empty()) {
+        spdlog::info("database schema is up to date (version {})", report.version);
+    } else {
+        spdlog::info("database schema migrated to version {} ({} applied)", report.version,
+                     report.applied.size());
+    }
+    return report;
+}
+
+int Migrate(const hilnas::Config& config) {
+    using namespace hilnas;
+    InitControllerLogging(config);
+    if (config.positional().size() > 1) {
+        throw InvalidArgument("unexpected argument (see --help)", config.positional()[1]);
+    }
+    const std::string& dsn = config.GetString("database");
+    if (dsn.empty()) throw InvalidArgument("required by migrate", "database");
+    const store::MigrationReport report = ApplyMigrations(dsn);
+    for (const std::string& name : report.applied) std::cout << "applied " << name << "\n";
+    std::cout << "schema version " << report.version << "\n";
+    return 0;
+}
+
+int Serve(const hilnas::Config& config) {
+    using namespace hilnas;
+    InitControllerLogging(config);
     const controller::ServerOptions options = controller::ServerOptionsFrom(config);
+    const std::string& dsn = config.GetString("database");
+    if (dsn.empty()) {
+        throw InvalidArgument("is required: a PostgreSQL connection string for the results store",
+                              "database");
+    }
+    const controller::Authenticator auth(config.GetStringList("auth.user_tokens"),
+                                         config.GetStringList("auth.worker_tokens"),
+                                         config.GetStringList("auth.agent_tokens"));
+    const int64_t threads = config.GetInt("executor.threads");
+    if (threads < 2 || threads > 1024)
+        throw InvalidArgument("must be in [2, 1024]", "executor.threads");
 
     // Block the shutdown signals in every thread; one thread waits for them.
     sigset_t signals;
@@ -46,19 +99,51 @@ int Serve(const hilnas::Config& config) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     spdlog::info("hilnas-controller {} starting; config: {}", Version(), config.Describe());
-    controller::ControllerServer server(options);
+    if (!auth.enabled()) spdlog::warn("no auth tokens configured: authentication is off");
+    ApplyMigrations(dsn);
+    store::StoreOptions store_options;
+    store_options.dsn = dsn;
+    store_options.pool_size = static_cast<int>(config.GetInt("store.pool_size"));
+    store_options.statement_timeout = config.GetDuration("store.statement_timeout");
+    store_options.default_lease = config.GetDuration("lease");
+    store_options.max_artifact_bytes = config.GetInt("artifact.max_bytes");
+    store::Store store(store_options);
+
+    ThreadPool pool(static_cast<size_t>(threads), "executor");
+    Timer timer(pool);
+    controller::SchedulerOptions scheduler_options;
+    scheduler_options.tick = config.GetDuration("scheduler.tick");
+    controller::Scheduler scheduler(store, scheduler_options);
+
+    controller::ServiceDeps deps;
+    deps.store = &store;
+    deps.auth = &auth;
+    deps.pool = &pool;
+    deps.timer = &timer;
+    deps.options.lease = config.GetDuration("lease");
+    deps.options.heartbeat_interval = config.GetDuration("heartbeat_interval");
+    deps.options.max_wait = config.GetDuration("long_poll_max");
+    deps.wake_scheduler = [&scheduler] { scheduler.Wake(); };
+
+    controller::ControllerServer server(options, deps);
     server.Start();
+    if (config.GetBool("scheduler.enabled")) scheduler.Start();
     WritePortFile(config.GetString("port_file"), server.port());
     const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-    spdlog::info("serving on {}:{} ({})", host, server.port(),
-                 options.tls_cert.empty() ? "plaintext" : "TLS");
+    spdlog::info("serving on {}:{} ({}, scheduler {})", host, server.port(),
+                 options.tls_cert.empty() ? "plaintext" : "TLS",
+                 config.GetBool("scheduler.enabled") ? "on" : "off");
 
     int received = 0;
     sigwait(&signals, &received);
     spdlog::info("{} received: shutting down (grace {} ms)",
                  received == SIGTERM ? "SIGTERM" : "SIGINT",
                  config.GetDuration("shutdown_grace").count());
+    // No new trials; in-flight calls finish (the executor still runs); then the executor.
+    scheduler.Stop();
     server.Shutdown(config.GetDuration("shutdown_grace"));
+    timer.Shutdown();
+    pool.Shutdown();
     spdlog::info("stopped");
     return 0;
 }
@@ -72,8 +157,14 @@ int main(int argc, char** argv) {
         const hilnas::Config config =
             hilnas::Config::Load(schema, args, hilnas::ProcessEnvironment());
         if (config.help_requested()) {
-            std::cout << "usage: hilnas-controller [options]\n\n" << schema.Help();
+            std::cout << "usage: hilnas-controller [options]          serve\n"
+                         "       hilnas-controller migrate [options]  apply the database "
+                         "migrations (needs --database) and exit\n\n"
+                      << schema.Help();
             return 0;
+        }
+        if (!config.positional().empty() && config.positional().front() == "migrate") {
+            return Migrate(config);
         }
         if (!config.positional().empty()) {
             throw hilnas::InvalidArgument("unexpected argument (see --help)",

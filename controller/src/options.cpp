@@ -16,6 +16,28 @@ ConfigSchema MakeConfigSchema() {
               "largest gRPC message accepted (artifacts travel whole)"})
         .Add({"shutdown_grace", OptionType::kDuration, "10s",
               "time in-flight calls get to finish on SIGTERM"})
+        .Add({"database", OptionType::kString, "",
+              "PostgreSQL connection string (libpq key=value or URI); when set, the schema "
+              "migrations are applied at start",
+              /*secret=*/true})
+        .Add({"auth.user_tokens", OptionType::kStringList, "",
+              "bearer tokens of users (SearchService); no tokens at all: authentication off", true})
+        .Add({"auth.worker_tokens", OptionType::kStringList, "",
+              "bearer tokens of trainer workers (WorkService)", true})
+        .Add({"auth.agent_tokens", OptionType::kStringList, "",
+              "bearer tokens of board agents (FarmService)", true})
+        .Add({"lease", OptionType::kDuration, "60s",
+              "how long a trial lease lasts between heartbeats"})
+        .Add({"heartbeat_interval", OptionType::kDuration, "15s", "how often holders should renew"})
+        .Add({"long_poll_max", OptionType::kDuration, "30s",
+              "longest LeaseTrial/LeaseMeasurement wait"})
+        .Add({"scheduler.enabled", OptionType::kBool, "true",
+              "run the job scheduler (one per database; off on extra replicas)"})
+        .Add({"scheduler.tick", OptionType::kDuration, "1s", "time between scheduler passes"})
+        .Add({"store.pool_size", OptionType::kInt, "8", "database connections"})
+        .Add({"store.statement_timeout", OptionType::kDuration, "5s", "limit on every query"})
+        .Add({"artifact.max_bytes", OptionType::kInt, "16777216", "largest artifact accepted"})
+        .Add({"executor.threads", OptionType::kInt, "16", "threads serving RPCs' database work"})
         .Add({"log.format", OptionType::kString, "text", "text or json"})
         .Add({"log.level", OptionType::kString, "info", "trace, debug, info, warn or error"});
     return schema;

@@ -12,9 +12,7 @@
 #include <sstream>
 
 #include "hilnas/common/errors.h"
-#include "hilnas/v1/farm_service.grpc.pb.h"
-#include "hilnas/v1/search_service.grpc.pb.h"
-#include "hilnas/v1/work_service.grpc.pb.h"
+#include "services.h"
 
 namespace hilnas::controller {
 
@@ -30,18 +28,16 @@ std::string ReadFile(const std::string& path, const std::string& field) {
 
 }  // namespace
 
-// The services the controller registers. Until their logic lands (issues #4
-// and #7) every method answers UNIMPLEMENTED, but they are registered so that
-// reflection and the health service describe the whole contract.
 class ControllerServer::Services {
   public:
-    v1::SearchService::CallbackService search;
-    v1::WorkService::CallbackService work;
-    v1::FarmService::CallbackService farm;
+    explicit Services(const ServiceDeps& deps) : search(deps), work(deps), farm(deps) {}
+    SearchServiceImpl search;
+    WorkServiceImpl work;
+    FarmServiceImpl farm;
 };
 
-ControllerServer::ControllerServer(ServerOptions options)
-    : options_(std::move(options)), services_(std::make_unique<Services>()) {}
+ControllerServer::ControllerServer(ServerOptions options, const ServiceDeps& deps)
+    : options_(std::move(options)), services_(std::make_unique<Services>(deps)) {}
 
 ControllerServer::~ControllerServer() {
     if (server_) Shutdown(std::chrono::milliseconds(0));

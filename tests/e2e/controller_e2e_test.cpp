@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -13,6 +14,7 @@
 #include "hilnas/common/subprocess.h"
 #include "hilnas/rpc/channel.h"
 #include "hilnas/store/pg_cluster.h"
+#include "hilnas/testing/pg.h"
 #include "hilnas/testing/temp_dir.h"
 #include "hilnas/v1/search_service.grpc.pb.h"
 
@@ -29,8 +31,13 @@ class RunningController {
   public:
     explicit RunningController(std::vector<std::string> extra = {}) {
         ProcessOptions options;
-        options.argv = {testing::BuildPath("controller/hilnas-controller"), "--listen",
-                        "127.0.0.1:0", "--port_file", dir_ / "port"};
+        options.argv = {testing::BuildPath("controller/hilnas-controller"),
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--port_file",
+                        dir_ / "port",
+                        "--database",
+                        testing::FreshDatabase("ctl")};
         options.argv.insert(options.argv.end(), extra.begin(), extra.end());
         process_ = std::make_unique<Process>(Process::Start(options, dir_ / "log"));
         for (int i = 0; i < 3000 && port_ == 0; ++i) {
@@ -106,15 +113,19 @@ TEST(Controller, ReflectionListsTheContract) {
     EXPECT_TRUE(stream->Finish().ok());
 }
 
-TEST(Controller, UnimplementedMethodsSaySo) {
+TEST(Controller, AnswersFromTheDatabase) {
     RunningController controller;
     auto stub = v1::SearchService::NewStub(rpc::MakeChannel(controller.address()));
     v1::GetJobRequest request;
-    request.set_job_id("j-1");
+    request.set_job_id("00000000-0000-0000-0000-000000000001");
     v1::Job job;
     auto context = rpc::MakeContext(10s);
-    EXPECT_EQ(stub->GetJob(context.get(), request, &job).error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_EQ(stub->GetJob(context.get(), request, &job).error_code(), grpc::StatusCode::NOT_FOUND);
+    v1::GetJobRequest empty;
+    auto context2 = rpc::MakeContext(10s);
+    const grpc::Status s = stub->GetJob(context2.get(), empty, &job);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), "job_id: is required");
 }
 
 TEST(Controller, ShutsDownCleanlyOnSigterm) {
@@ -132,7 +143,8 @@ TEST(Controller, ShutsDownCleanlyOnSigterm) {
 TEST(Controller, RefusesAPortAlreadyInUse) {
     RunningController first;
     ProcessOptions second;
-    second.argv = {testing::BuildPath("controller/hilnas-controller"), "--listen", first.address()};
+    second.argv = {testing::BuildPath("controller/hilnas-controller"), "--listen", first.address(),
+                   "--database", testing::FreshDatabase("ctl")};
     second.timeout = 60s;
     const ProcessResult r = RunProcess(second);
     EXPECT_NE(r.exit_code, 0);
@@ -145,7 +157,10 @@ TEST(Controller, BadConfigurationIsOneLineNamingTheKey) {
              {{"--listen", "nonsense"}, "listen: must be host:port"},
              {{"--bogus", "1"}, "--bogus: unknown flag"},
              {{"--shutdown_grace", "soon"}, "--shutdown_grace: must be a duration"},
-             {{"--tls.cert", "/tmp/cert.pem"}, "tls.key: tls.cert and tls.key must be given"}}) {
+             {{"--tls.cert", "/tmp/cert.pem"}, "tls.key: tls.cert and tls.key must be given"},
+             {{}, "database: is required"},
+             {{"--database", "host=127.0.0.1", "--auth.user_tokens", "short"},
+              "auth.user_tokens: tokens must be at least 16 characters"}}) {
         ProcessOptions options;
         options.argv = {testing::BuildPath("controller/hilnas-controller")};
         options.argv.insert(options.argv.end(), args.begin(), args.end());
@@ -185,6 +200,36 @@ TEST(Cli, VersionAndUsageErrors) {
     EXPECT_EQ(bad_flag.exit_code, 2);
     EXPECT_EQ(Lines(bad_flag.err), 1);
     EXPECT_THAT(bad_flag.err, HasSubstr("--controler: unknown flag"));
+}
+
+TEST(Cli, SubmitsAndFollowsAJob) {
+    RunningController controller;
+    const ProcessResult submit = Hilnas(
+        {"submit", testing::SourcePath("examples/job.yaml"), "--controller", controller.address()});
+    ASSERT_EQ(submit.exit_code, 0) << submit.err;
+    const auto job = nlohmann::json::parse(submit.out);
+    const std::string id = job.at("job_id");
+    EXPECT_EQ(job.at("spec").at("board_type"), "qemu-netduinoplus2");
+    EXPECT_EQ(job.at("spec").at("budget").at("max_trials"), 8);
+
+    const ProcessResult shown = Hilnas({"job", id, "--controller", controller.address()});
+    ASSERT_EQ(shown.exit_code, 0) << shown.err;
+    EXPECT_EQ(nlohmann::json::parse(shown.out).at("job_id"), id);
+
+    const ProcessResult cancel = Hilnas({"cancel", id, "--controller", controller.address()});
+    ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
+    // Watching a cancelled job replays its events and ends.
+    const ProcessResult watch = Hilnas({"watch", id, "--controller", controller.address()});
+    ASSERT_EQ(watch.exit_code, 0) << watch.err;
+    EXPECT_THAT(watch.out, HasSubstr("JOB_CANCELLED"));
+
+    testing::TempDir dir;
+    const ProcessResult bad =
+        Hilnas({"submit", dir.Write("bad.yaml", "search_space: {blocks: {min: 4, max: 2}}\n"),
+                "--controller", controller.address()});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_EQ(Lines(bad.err), 1) << bad.err;
+    EXPECT_THAT(bad.err, HasSubstr("spec.search_space.blocks.max: must be >= min (4)"));
 }
 
 }  // namespace

@@ -17,6 +17,13 @@ int Arch(const Args& args);
 int Codegen(const Args& args);
 int Artifact(const Args& args);
 int Firmware(const Args& args);
+int Submit(const Args& args);
+int Jobs(const Args& args);
+int Job(const Args& args);
+int Trials(const Args& args);
+int Front(const Args& args);
+int Cancel(const Args& args);
+int Watch(const Args& args);
 
 // Options every command that talks to the controller takes.
 void AddClientOptions(ConfigSchema& schema);

@@ -23,6 +23,13 @@ int Version(const hilnas::cli::Args& /*args*/) {
 constexpr Command kCommands[] = {
     {"version", "print the version", Version},
     {"ping", "check that a controller is up (gRPC health service)", hilnas::cli::Ping},
+    {"submit", "submit a search job from a YAML spec", hilnas::cli::Submit},
+    {"jobs", "list jobs, newest first", hilnas::cli::Jobs},
+    {"job", "show one job", hilnas::cli::Job},
+    {"trials", "list a job's trials (JSON lines)", hilnas::cli::Trials},
+    {"watch", "follow a job's events until it ends (JSON lines)", hilnas::cli::Watch},
+    {"front", "show a job's Pareto front and hypervolume", hilnas::cli::Front},
+    {"cancel", "cancel a job; running trials stop at their next heartbeat", hilnas::cli::Cancel},
     {"arch", "analyze a model's costs, or sample a search space", hilnas::cli::Arch},
     {"artifact", "make a random int8 artifact for a model, or show one", hilnas::cli::Artifact},
     {"codegen", "generate model.h and model.c from an int8 artifact", hilnas::cli::Codegen},

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hilnas/common/config.h"
+#include "hilnas/controller/auth.h"
 
 namespace grpc {
 class Server;
@@ -22,6 +23,8 @@ struct ServerOptions {
     int max_message_bytes = 64 << 20;
 };
 
+struct ServiceDeps;
+
 // The controller's configuration schema (shared by main and the tests).
 ConfigSchema MakeConfigSchema();
 // ServerOptions from a loaded configuration; throws InvalidArgument naming the key.
@@ -29,7 +32,8 @@ ServerOptions ServerOptionsFrom(const Config& config);
 
 class ControllerServer {
   public:
-    explicit ControllerServer(ServerOptions options);
+    // `deps` (the store, authentication, executor) must outlive the server.
+    ControllerServer(ServerOptions options, const ServiceDeps& deps);
     ~ControllerServer();
 
     // Binds and starts serving. Throws Unavailable when the address cannot be bound.

@@ -1,0 +1,39 @@
+// The job spec as the controller accepts it: validated whole, with every
+// default applied, before anything is stored.
+#pragma once
+
+#include <string>
+
+#include "hilnas/arch/space.h"
+#include "hilnas/v1/job.pb.h"
+
+namespace hilnas::controller {
+
+struct DatasetInfo {
+    arch::Shape input;
+    int classes = 0;
+};
+
+// The datasets trainers know: fashion-mnist and mnist (28x28x1, 10 classes),
+// cifar10 (32x32x3, 10). InvalidArgument naming `field` otherwise.
+DatasetInfo DatasetFor(const std::string& name, const std::string& field = "spec.dataset.name");
+
+// Limits of the boards the farm knows (from their linker scripts): flash and
+// SRAM available to a model's firmware.
+struct BoardLimits {
+    int64_t flash_bytes = 0;
+    int64_t sram_bytes = 0;
+    double power_mw = 0;  // typical active power, for energy = P x latency estimates
+};
+BoardLimits LimitsFor(const std::string& board_type, const std::string& field = "spec.board_type");
+
+// Validates `spec` and returns it with defaults filled in (objectives error +
+// flash + sram, mobo, budget 20 trials x 2 parallel, 3 attempts, ...).
+// Throws InvalidArgument whose field is the spec path, e.g.
+// "spec.search_space.blocks.max: must be >= min (3)".
+v1::JobSpec NormalizeJobSpec(const v1::JobSpec& spec);
+
+// The search space of a normalised spec.
+arch::SearchSpace SpaceOf(const v1::JobSpec& spec);
+
+}  // namespace hilnas::controller

@@ -1,0 +1,30 @@
+// Objective values from what trainers and agents report. All minimised.
+//   error         1 - int8 accuracy (the trainer's host-runtime figure)
+//   flash_bytes   cost model (weights + code estimate) until measured; the ELF's flash after
+//   sram_bytes    the planner's arena until measured; the board's static RAM + stack after
+//   macs          cost model, exact
+//   latency_ms    measured (or emulated) per inference
+//   energy_uj     measured with a meter, else estimated as P(board) x latency
+#pragma once
+
+#include <vector>
+
+#include "hilnas/v1/job.pb.h"
+#include "hilnas/v1/trial.pb.h"
+
+namespace hilnas::controller {
+
+// After training: error from the metrics (int8_accuracy is required:
+// InvalidArgument "metrics" without it), and the cost model's figures for
+// `model` (the artifact's IR, after DNAS and pruning).
+std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>& metrics,
+                                                   const v1::Model& model);
+
+// After measurement: latency, energy, flash and SRAM as the board reported them.
+// Energy is estimated from the measurement's board type when no meter measured it.
+std::vector<v1::ObjectiveValue> MeasurementObjectives(const v1::Measurement& measurement);
+
+// The cost model's objectives for a model, for candidates before training.
+std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model);
+
+}  // namespace hilnas::controller

@@ -1,0 +1,170 @@
+#include "hilnas/controller/job_spec.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "hilnas/common/errors.h"
+#include "hilnas/v1/trial.pb.h"
+
+namespace hilnas::controller {
+
+DatasetInfo DatasetFor(const std::string& name, const std::string& field) {
+    if (name == "fashion-mnist" || name == "mnist") return {{28, 28, 1}, 10};
+    if (name == "cifar10") return {{32, 32, 3}, 10};
+    throw InvalidArgument("unknown dataset '" + name + "' (fashion-mnist, mnist or cifar10)",
+                          field);
+}
+
+BoardLimits LimitsFor(const std::string& board_type, const std::string& field) {
+    // Flash and SRAM as the linker scripts give them; power as a typical
+    // datasheet run-mode figure at the maximum clock (for estimates only).
+    if (board_type == "qemu-netduinoplus2") return {1024 * 1024, 128 * 1024, 0};
+    if (board_type == "nucleo-f446re") return {512 * 1024, 128 * 1024, 130};
+    if (board_type == "nucleo-f746zg") return {1024 * 1024, 320 * 1024, 330};
+    if (board_type == "nucleo-h743zi") return {2048 * 1024, 512 * 1024, 400};
+    throw InvalidArgument("unknown board type '" + board_type +
+                              "' (qemu-netduinoplus2, nucleo-f446re, nucleo-f746zg or "
+                              "nucleo-h743zi)",
+                          field);
+}
+
+arch::SearchSpace SpaceOf(const v1::JobSpec& spec) {
+    const DatasetInfo d = DatasetFor(spec.dataset().name());
+    arch::SearchSpace space = arch::SpaceFromProto(spec.search_space(), d.input, d.classes);
+    return space;
+}
+
+v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
+    v1::JobSpec s = in;
+    if (s.name().size() > 200) throw InvalidArgument("must be at most 200 characters", "spec.name");
+    if (s.dataset().name().empty()) s.mutable_dataset()->set_name("fashion-mnist");
+    DatasetFor(s.dataset().name());
+    if (s.dataset().validation_fraction() == 0) s.mutable_dataset()->set_validation_fraction(0.1);
+    if (!(s.dataset().validation_fraction() > 0 && s.dataset().validation_fraction() < 0.5)) {
+        throw InvalidArgument("must be in (0, 0.5)", "spec.dataset.validation_fraction");
+    }
+    if (s.board_type().empty()) s.set_board_type("qemu-netduinoplus2");
+    const BoardLimits limits = LimitsFor(s.board_type());
+
+    // Objectives: distinct, specified; the defaults are SpArSe's three.
+    if (s.objectives().empty()) {
+        s.add_objectives(v1::OBJECTIVE_ERROR);
+        s.add_objectives(v1::OBJECTIVE_FLASH_BYTES);
+        s.add_objectives(v1::OBJECTIVE_SRAM_BYTES);
+    }
+    std::set<int> seen;
+    for (int i = 0; i < s.objectives_size(); ++i) {
+        const std::string field = "spec.objectives[" + std::to_string(i) + "]";
+        if (s.objectives(i) == v1::OBJECTIVE_UNSPECIFIED ||
+            !v1::Objective_IsValid(s.objectives(i))) {
+            throw InvalidArgument("unspecified or unknown objective", field);
+        }
+        if (!seen.insert(s.objectives(i)).second) throw InvalidArgument("listed twice", field);
+        const bool measured = s.objectives(i) == v1::OBJECTIVE_LATENCY_MS ||
+                              s.objectives(i) == v1::OBJECTIVE_ENERGY_UJ;
+        if (measured && s.measurement().skip()) {
+            throw InvalidArgument("needs board measurements, but spec.measurement.skip is set",
+                                  field);
+        }
+    }
+    if (s.objectives_size() > 5) throw InvalidArgument("at most 5 objectives", "spec.objectives");
+
+    // Constraints: positive where set; the board's own limits always apply.
+    const auto& c = s.constraints();
+    if (c.has_max_sram_bytes() && c.max_sram_bytes() <= 0) {
+        throw InvalidArgument("must be positive", "spec.constraints.max_sram_bytes");
+    }
+    if (c.has_max_flash_bytes() && c.max_flash_bytes() <= 0) {
+        throw InvalidArgument("must be positive", "spec.constraints.max_flash_bytes");
+    }
+    if (c.has_max_latency_ms() && !(c.max_latency_ms() > 0)) {
+        throw InvalidArgument("must be positive", "spec.constraints.max_latency_ms");
+    }
+    if (c.has_max_energy_uj() && !(c.max_energy_uj() > 0)) {
+        throw InvalidArgument("must be positive", "spec.constraints.max_energy_uj");
+    }
+    if (c.has_max_error() && !(c.max_error() > 0 && c.max_error() <= 1)) {
+        throw InvalidArgument("must be in (0, 1]", "spec.constraints.max_error");
+    }
+    if (c.has_max_macs() && c.max_macs() <= 0) {
+        throw InvalidArgument("must be positive", "spec.constraints.max_macs");
+    }
+    auto* cc = s.mutable_constraints();
+    cc->set_max_sram_bytes(std::min<int64_t>(
+        c.has_max_sram_bytes() ? c.max_sram_bytes() : limits.sram_bytes, limits.sram_bytes));
+    cc->set_max_flash_bytes(std::min<int64_t>(
+        c.has_max_flash_bytes() ? c.max_flash_bytes() : limits.flash_bytes, limits.flash_bytes));
+
+    // The search space, validated with the dataset's shape.
+    try {
+        const DatasetInfo d = DatasetFor(s.dataset().name());
+        arch::SpaceToProto(arch::SpaceFromProto(s.search_space(), d.input, d.classes),
+                           s.mutable_search_space());
+    } catch (const InvalidArgument& e) {
+        const std::string field =
+            e.field().rfind("search_space", 0) == 0 ? "spec." + e.field() : "spec.search_space";
+        throw InvalidArgument(e.message(), field);
+    }
+
+    // Budget.
+    auto* b = s.mutable_budget();
+    if (b->max_trials() == 0) b->set_max_trials(20);
+    if (b->max_parallel_trials() == 0) b->set_max_parallel_trials(2);
+    if (b->max_attempts() == 0) b->set_max_attempts(3);
+    if (b->max_trials() < 1 || b->max_trials() > 100000) {
+        throw InvalidArgument("must be between 1 and 100000", "spec.budget.max_trials");
+    }
+    if (b->max_parallel_trials() < 1 || b->max_parallel_trials() > 1000) {
+        throw InvalidArgument("must be between 1 and 1000", "spec.budget.max_parallel_trials");
+    }
+    if (b->max_attempts() < 1 || b->max_attempts() > 100) {
+        throw InvalidArgument("must be between 1 and 100", "spec.budget.max_attempts");
+    }
+    if (b->has_max_wall_time() &&
+        google::protobuf::util::TimeUtil::DurationToSeconds(b->max_wall_time()) <= 0) {
+        throw InvalidArgument("must be positive", "spec.budget.max_wall_time");
+    }
+
+    // Optimiser.
+    auto* o = s.mutable_optimizer();
+    if (o->kind() == v1::OPTIMIZER_KIND_UNSPECIFIED) o->set_kind(v1::OPTIMIZER_MOBO);
+    if (!v1::OptimizerKind_IsValid(o->kind())) {
+        throw InvalidArgument("unknown optimiser", "spec.optimizer.kind");
+    }
+    if (o->acquisition() == v1::ACQUISITION_UNSPECIFIED) o->set_acquisition(v1::ACQUISITION_UCB);
+    if (o->warmup_trials() == 0) o->set_warmup_trials(std::min(10, b->max_trials()));
+    if (o->warmup_trials() < 1)
+        throw InvalidArgument("must be positive", "spec.optimizer.warmup_trials");
+    if (o->ucb_beta() == 0) o->set_ucb_beta(2.0);
+    if (!(o->ucb_beta() > 0)) throw InvalidArgument("must be positive", "spec.optimizer.ucb_beta");
+    if (o->candidate_pool() == 0) o->set_candidate_pool(2000);
+    if (o->candidate_pool() < 10 || o->candidate_pool() > 100000) {
+        throw InvalidArgument("must be between 10 and 100000", "spec.optimizer.candidate_pool");
+    }
+    if (o->population() == 0) o->set_population(16);
+
+    // Measurement.
+    auto* m = s.mutable_measurement();
+    if (m->warmup_runs() == 0) m->set_warmup_runs(1);
+    if (m->timed_runs() == 0) m->set_timed_runs(5);
+    if (m->check_inputs() == 0) m->set_check_inputs(3);
+    if (m->warmup_runs() < 0 || m->timed_runs() < 1 || m->check_inputs() < 1) {
+        throw InvalidArgument("runs and inputs must be positive", "spec.measurement");
+    }
+
+    // Reference point: one value per objective when given.
+    if (s.reference_point_size() != 0 && s.reference_point_size() != s.objectives_size()) {
+        throw InvalidArgument(
+            "needs one value per objective (" + std::to_string(s.objectives_size()) + ")",
+            "spec.reference_point");
+    }
+    for (double r : s.reference_point()) {
+        if (!std::isfinite(r)) throw InvalidArgument("must be finite", "spec.reference_point");
+    }
+    return s;
+}
+
+}  // namespace hilnas::controller

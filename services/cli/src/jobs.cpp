@@ -1,0 +1,211 @@
+// hilnas submit | jobs | job | trials | watch | front | cancel: the search
+// service from the command line. Output is JSON (one object, or JSON lines for
+// streams) so it composes with jq and scripts.
+#include <google/protobuf/util/json_util.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands.h"
+#include "hilnas/common/errors.h"
+#include "hilnas/rpc/status.h"
+#include "hilnas/v1/search_service.grpc.pb.h"
+
+namespace hilnas::cli {
+
+namespace {
+
+nlohmann::json YamlToJson(const YAML::Node& n) {
+    if (n.IsMap()) {
+        nlohmann::json j = nlohmann::json::object();
+        for (const auto& kv : n) j[kv.first.as<std::string>()] = YamlToJson(kv.second);
+        return j;
+    }
+    if (n.IsSequence()) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& item : n) j.push_back(YamlToJson(item));
+        return j;
+    }
+    if (n.IsNull()) return nullptr;
+    const std::string s = n.as<std::string>();
+    // Numbers and booleans stay typed; protobuf's JSON parser accepts enum names as strings.
+    if (s == "true" || s == "false") return s == "true";
+    char* end = nullptr;
+    const double d = std::strtod(s.c_str(), &end);
+    if (!s.empty() && *end == '\0' && n.Tag() != "!") {
+        if (s.find_first_of(".eE") == std::string::npos) return std::stoll(s);
+        return d;
+    }
+    return s;
+}
+
+std::string Print(const google::protobuf::Message& m) {
+    std::string out;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    if (!google::protobuf::util::MessageToJsonString(m, &out, options).ok()) {
+        throw Internal("cannot print the reply as JSON");
+    }
+    return out;
+}
+
+void Check(const grpc::Status& status, const ClientOptions& client) {
+    if (status.ok()) return;
+    const std::string text = rpc::DescribeStatus(status);
+    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+        status.error_code() == grpc::StatusCode::NOT_FOUND ||
+        status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+        status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+        throw InvalidArgument(text, "controller " + client.controller);
+    }
+    throw Unavailable(text, "controller " + client.controller);
+}
+
+struct Session {
+    ClientOptions client;
+    std::unique_ptr<v1::SearchService::Stub> stub;
+    Config config;
+};
+
+bool Open(const std::string& usage, const Args& args, Session& s,
+          const std::vector<OptionSpec>& extra = {}) {
+    ConfigSchema schema;
+    AddClientOptions(schema);
+    for (const auto& o : extra) schema.Add(o);
+    if (!LoadOrHelp(usage, schema, args, s.config)) return false;
+    s.client = ClientOptionsFrom(s.config);
+    s.stub = v1::SearchService::NewStub(rpc::MakeChannel(s.client.controller, s.client.channel));
+    return true;
+}
+
+const std::string& OneId(const Session& s, const char* what) {
+    if (s.config.positional().size() != 1) throw InvalidArgument("give one id", what);
+    return s.config.positional()[0];
+}
+
+}  // namespace
+
+int Submit(const Args& args) {
+    Session s;
+    if (!Open(
+            "hilnas submit JOB.yaml [--request-id ID]", args, s,
+            {{"request_id", OptionType::kString, "", "idempotency key (resubmitting is safe)"}})) {
+        return 0;
+    }
+    const std::string& path = OneId(s, "JOB.yaml");
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+        throw InvalidArgument("cannot read the file", path);
+    } catch (const YAML::Exception& e) {
+        throw InvalidArgument("not valid YAML: " + e.msg, path);
+    }
+    v1::SubmitJobRequest req;
+    const auto status =
+        google::protobuf::util::JsonStringToMessage(YamlToJson(root).dump(), req.mutable_spec());
+    if (!status.ok()) {
+        throw InvalidArgument("not a job spec: " + std::string(status.message()), path);
+    }
+    req.set_request_id(s.config.GetString("request_id"));
+    v1::Job job;
+    auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
+    Check(s.stub->SubmitJob(ctx.get(), req, &job), s.client);
+    std::cout << Print(job) << "\n";
+    return 0;
+}
+
+int Jobs(const Args& args) {
+    Session s;
+    if (!Open("hilnas jobs [--page-size N] [--page-token T]", args, s,
+              {{"page_size", OptionType::kInt, "50", "jobs per page"},
+               {"page_token", OptionType::kString, "", "from the previous page"}})) {
+        return 0;
+    }
+    v1::ListJobsRequest req;
+    req.mutable_page()->set_page_size(static_cast<int>(s.config.GetInt("page_size")));
+    req.mutable_page()->set_page_token(s.config.GetString("page_token"));
+    v1::ListJobsResponse resp;
+    auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
+    Check(s.stub->ListJobs(ctx.get(), req, &resp), s.client);
+    std::cout << Print(resp) << "\n";
+    return 0;
+}
+
+int Job(const Args& args) {
+    Session s;
+    if (!Open("hilnas job JOB_ID", args, s)) return 0;
+    v1::GetJobRequest req;
+    req.set_job_id(OneId(s, "JOB_ID"));
+    v1::Job job;
+    auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
+    Check(s.stub->GetJob(ctx.get(), req, &job), s.client);
+    std::cout << Print(job) << "\n";
+    return 0;
+}
+
+int Trials(const Args& args) {
+    Session s;
+    if (!Open("hilnas trials JOB_ID", args, s)) return 0;
+    v1::ListTrialsRequest req;
+    req.set_job_id(OneId(s, "JOB_ID"));
+    req.mutable_page()->set_page_size(1000);
+    v1::ListTrialsResponse resp;
+    auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
+    Check(s.stub->ListTrials(ctx.get(), req, &resp), s.client);
+    for (const auto& t : resp.trials()) std::cout << Print(t) << "\n";
+    return 0;
+}
+
+int Front(const Args& args) {
+    Session s;
+    if (!Open("hilnas front JOB_ID", args, s)) return 0;
+    v1::GetParetoFrontRequest req;
+    req.set_job_id(OneId(s, "JOB_ID"));
+    v1::ParetoFront front;
+    auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
+    Check(s.stub->GetParetoFront(ctx.get(), req, &front), s.client);
+    std::cout << Print(front) << "\n";
+    return 0;
+}
+
+int Cancel(const Args& args) {
+    Session s;
+    if (!Open("hilnas cancel JOB_ID [--reason TEXT]", args, s,
+              {{"reason", OptionType::kString, "", "why, for the record"}})) {
+        return 0;
+    }
+    v1::CancelJobRequest req;
+    req.set_job_id(OneId(s, "JOB_ID"));
+    req.set_reason(s.config.GetString("reason"));
+    v1::Job job;
+    auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
+    Check(s.stub->CancelJob(ctx.get(), req, &job), s.client);
+    std::cout << Print(job) << "\n";
+    return 0;
+}
+
+int Watch(const Args& args) {
+    Session s;
+    if (!Open("hilnas watch JOB_ID [--after EVENT_ID]", args, s,
+              {{"after", OptionType::kInt, "0", "resume after this event id"}})) {
+        return 0;
+    }
+    v1::WatchJobRequest req;
+    req.set_job_id(OneId(s, "JOB_ID"));
+    req.set_after_event_id(s.config.GetInt("after"));
+    grpc::ClientContext ctx;  // no deadline: it follows the job to its end
+    if (!s.client.channel.token.empty()) {
+        ctx.AddMetadata("authorization", "Bearer " + s.client.channel.token);
+    }
+    auto reader = s.stub->WatchJob(&ctx, req);
+    v1::JobEvent event;
+    while (reader->Read(&event)) std::cout << Print(event) << std::endl;
+    Check(reader->Finish(), s.client);
+    return 0;
+}
+
+}  // namespace hilnas::cli
