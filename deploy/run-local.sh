@@ -1,44 +1,73 @@
 #!/usr/bin/env bash
-# Installs every dependency, builds, and runs hilnas on this machine with the
-# embedded defaults. At this stage: the controller on 127.0.0.1:50051, checked
-# with `hilnas ping`; the search itself (PostgreSQL, trainer, emulated board)
-# joins as it lands.
+# Installs every dependency, builds, and runs hilnas's main job on this
+# machine with the embedded defaults: a private PostgreSQL, the controller, a
+# CPU trainer worker, and a Fashion-MNIST search (examples/local-job.yaml),
+# followed to its end; then prints its Pareto front.
 #
-#   bash deploy/run-local.sh          install, build, start and ping
-#   bash deploy/run-local.sh stop     stop what it started
+#   bash deploy/run-local.sh              install, build, run the search
+#   bash deploy/run-local.sh JOB.yaml     the same with another job spec
+#   bash deploy/run-local.sh stop         stop the stack it left running
 #
-# State (pid, log) lives in .hilnas/local/.
+# The stack keeps running afterwards (controller on 127.0.0.1:50051) for
+# `hilnas submit`, `hilnas watch`, `hilnas front`. State lives in .hilnas/local/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=.hilnas/local
 mkdir -p "$state"
 address=${HILNAS_LISTEN:-127.0.0.1:50051}
+hilnas=build/services/cli/hilnas
 
 stop() {
-    if [ -f "$state/controller.pid" ] && kill -0 "$(cat "$state/controller.pid")" 2>/dev/null; then
-        kill -TERM "$(cat "$state/controller.pid")"
-        for _ in $(seq 100); do kill -0 "$(cat "$state/controller.pid")" 2>/dev/null || break; sleep 0.1; done
-        echo "controller stopped"
-    fi
-    rm -f "$state/controller.pid"
+    for name in trainer controller db; do
+        pidfile="$state/$name.pid"
+        if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+            kill -TERM "$(cat "$pidfile")"
+            for _ in $(seq 150); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+            echo "$name stopped"
+        fi
+        rm -f "$pidfile"
+    done
+}
+
+start() {  # start NAME COMMAND...: in the background, its own session, log in $state/NAME.log
+    local name=$1; shift
+    setsid "$@" >>"$state/$name.log" 2>&1 </dev/null &
+    echo $! >"$state/$name.pid"
+}
+
+wait_for() {  # wait_for FILE NAME: until FILE exists, or NAME died
+    for _ in $(seq 600); do
+        [ -s "$1" ] && return 0
+        kill -0 "$(cat "$state/$2.pid")" 2>/dev/null || { tail -n 5 "$state/$2.log" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "run-local: $2 did not start (see $state/$2.log)" >&2; exit 1
 }
 
 if [ "${1:-}" = stop ]; then stop; exit 0; fi
+job=${1:-examples/local-job.yaml}
 
 bash deploy/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)"
 
 stop
-rm -f "$state/port"
-setsid build/controller/hilnas-controller --listen "$address" --port_file "$state/port" \
-    >>"$state/controller.log" 2>&1 </dev/null &
-echo $! >"$state/controller.pid"
-for _ in $(seq 300); do
-    [ -s "$state/port" ] && break
-    kill -0 "$(cat "$state/controller.pid")" 2>/dev/null || { tail -n 5 "$state/controller.log" >&2; exit 1; }
-    sleep 0.1
-done
-build/services/cli/hilnas ping --controller "$address"
-echo "controller running (pid $(cat "$state/controller.pid"), log $state/controller.log);" \
+rm -f "$state/port" .hilnas/local/pg/dsn
+start db "$hilnas" local db --dir "$state/pg"
+wait_for "$state/pg/dsn" db
+start controller build/controller/hilnas-controller --database "$(cat "$state/pg/dsn")" \
+    --listen "$address" --port_file "$state/port"
+wait_for "$state/port" controller
+start trainer build/trainer-worker/hilnas-trainer --controller "$address" --device auto \
+    --threads "$(nproc)"
+"$hilnas" ping --controller "$address"
+
+job_id=$("$hilnas" submit "$job" --controller "$address" | sed -n 's/.*"job_id":"\([^"]*\)".*/\1/p')
+echo "submitted job $job_id ($job); following it (logs in $state/)"
+"$hilnas" watch "$job_id" --controller "$address" |
+    sed -n 's/.*"trial_state":{.*"number":\([0-9]*\).*"to":"\([A-Z_]*\)".*/  trial \1 -> \2/p;
+            s/.*"job_state":{.*"to":"\([A-Z_]*\)".*/  job -> \1/p'
+echo "Pareto front of job $job_id:"
+"$hilnas" front "$job_id" --controller "$address"
+echo "The stack is still running: hilnas submit|watch|front --controller $address;" \
      "stop it with: bash deploy/run-local.sh stop"

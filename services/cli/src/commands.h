@@ -24,6 +24,7 @@ int Trials(const Args& args);
 int Front(const Args& args);
 int Cancel(const Args& args);
 int Watch(const Args& args);
+int Local(const Args& args);
 
 // Options every command that talks to the controller takes.
 void AddClientOptions(ConfigSchema& schema);

@@ -22,6 +22,7 @@ int Version(const hilnas::cli::Args& /*args*/) {
 
 constexpr Command kCommands[] = {
     {"version", "print the version", Version},
+    {"local", "run a private PostgreSQL for a one-machine stack", hilnas::cli::Local},
     {"ping", "check that a controller is up (gRPC health service)", hilnas::cli::Ping},
     {"submit", "submit a search job from a YAML spec", hilnas::cli::Submit},
     {"jobs", "list jobs, newest first", hilnas::cli::Jobs},
