@@ -1,0 +1,141 @@
+// Pruning reaches its target; DNAS under tight budgets yields an IR whose
+// cost-model figures respect them.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "dnas.h"
+#include "export.h"
+#include "fit.h"
+#include "hilnas/arch/cost.h"
+#include "hilnas/common/errors.h"
+#include "network.h"
+#include "prune.h"
+#include "shrink.h"
+#include "test_util.h"
+
+namespace hilnas::trainer {
+namespace {
+
+const Dataset& Small() {
+    static const Dataset data = [] {
+        DatasetOptions o;
+        o.train_limit = 3000;
+        o.validation_limit = 500;
+        o.test_limit = 1000;
+        return LoadDataset(o);
+    }();
+    return data;
+}
+
+FitOptions OneEpoch() {
+    FitOptions f;
+    f.epochs = 1;
+    f.learning_rate = 3e-3;
+    f.evaluate = false;
+    return f;
+}
+
+TEST(Prune, SparseVariationalDropoutReachesItsTargetSparsity) {
+    torch::manual_seed(1);
+    Network net(testing::SmallLeNet());
+    Fit(*net, Small(), OneEpoch(), {}, nullptr);
+    EXPECT_EQ(Sparsity(*net), 0.0);
+    SparseVdOptions o;
+    o.target_sparsity = 0.8;
+    const double reached = SparseVdPrune(*net, Small(), OneEpoch(), o, {}, nullptr);
+    EXPECT_GE(reached, 0.8);
+    EXPECT_FALSE(net->sparse_vd());
+    EXPECT_GT(Accuracy(*net, Small().test, torch::kCPU), 0.5);
+    // The masks survive folding and quantisation: the artifact's zeros and its IR say so.
+    net->FoldBatchNorm();
+    Calibrate(*net, Small().train, torch::kCPU, 4);
+    const v1::Int8Model a = ExportInt8(*net, "test");
+    int64_t zeros = 0, total = 0;
+    for (int i = 0; i < a.layers_size(); ++i) {
+        for (char b : a.layers(i).weights()) {
+            zeros += b == 0 ? 1 : 0;
+            ++total;
+        }
+    }
+    EXPECT_GE(static_cast<double>(zeros) / static_cast<double>(total), 0.8);
+    const arch::CostReport cost = arch::ComputeCost(arch::Analyze(arch::ModelFromProto(a.model())));
+    EXPECT_LT(static_cast<double>(cost.nonzero_weight_bytes),
+              0.5 * static_cast<double>(cost.weight_bytes));
+}
+
+TEST(Prune, ChannelPruningShrinksTheIr) {
+    torch::manual_seed(2);
+    Network net(testing::SmallLeNet(8, 16, 32));
+    Fit(*net, Small(), OneEpoch(), {}, nullptr);
+    const int64_t before = arch::ComputeCost(net->graph()).weight_bytes;
+    Network small = ChannelPrune(*net, 0.5);
+    FitOptions finetune = OneEpoch();
+    finetune.epochs = 2;
+    EXPECT_EQ(small->model().layers[0].filters, 4);
+    EXPECT_EQ(small->model().layers[2].filters, 8);
+    EXPECT_EQ(small->model().layers[5].units, 16);
+    EXPECT_EQ(small->model().layers[6].units, 10);
+    EXPECT_LT(static_cast<double>(arch::ComputeCost(small->graph()).weight_bytes),
+              0.6 * static_cast<double>(before));
+    Fit(*small, Small(), finetune, {}, nullptr);
+    EXPECT_GT(Accuracy(*small, Small().test, torch::kCPU), 0.5);
+}
+
+TEST(Dnas, ATightBudgetYieldsAnIrWithinIt) {
+    torch::manual_seed(3);
+    const arch::Model supernet = testing::SmallLeNet(16, 32, 64);
+    const arch::CostReport full = arch::ComputeCost(arch::Analyze(supernet));
+    DnasOptions o;
+    o.channel_groups = 4;
+    o.max_flash_bytes = full.code_bytes + (full.flash_bytes - full.code_bytes) / 3;
+    o.max_sram_bytes = full.arena_bytes * 2 / 3;
+    o.max_macs = full.macs / 3;
+    EXPECT_FALSE(WithinBudget(supernet, o));
+    std::vector<Progress> seen;
+    DnasResult r = RunDnas(
+        Network(supernet), Small(), OneEpoch(), o, [&](const Progress& p) { seen.push_back(p); },
+        nullptr);
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.back().phase, "dnas");
+    const arch::CostReport cost = arch::ComputeCost(arch::Analyze(r.model));
+    EXPECT_LE(cost.flash_bytes, o.max_flash_bytes);
+    EXPECT_LE(cost.arena_bytes, o.max_sram_bytes);
+    EXPECT_LE(cost.macs, o.max_macs);
+    EXPECT_EQ(r.network->model(), r.model);
+    // The chosen widths come from the channel-group options.
+    EXPECT_LT(r.model.layers[2].filters, 32);
+    EXPECT_EQ(r.model.layers[2].filters % 8, 0);
+    // The discrete network inherits the supernet's weights and keeps learning.
+    Fit(*r.network, Small(), OneEpoch(), {}, nullptr);
+    EXPECT_GT(Accuracy(*r.network, Small().test, torch::kCPU), 0.5);
+}
+
+TEST(Dnas, ExpectedCostsFollowTheCostModel) {
+    const arch::Graph g = arch::Analyze(testing::EveryOp());
+    const ExpectedCost e = ComputeExpectedCost(g, {});
+    const arch::CostReport c = arch::ComputeCost(g);
+    EXPECT_DOUBLE_EQ(e.macs.item<double>(), static_cast<double>(c.macs));
+    EXPECT_DOUBLE_EQ(e.weight_bytes.item<double>(), static_cast<double>(c.weight_bytes));
+    EXPECT_DOUBLE_EQ(e.working_memory_bytes.item<double>(),
+                     static_cast<double>(c.working_memory_bytes));
+    // With a width as a variable, the costs have gradients.
+    const arch::Graph lenet = arch::Analyze(testing::SmallLeNet(8, 16, 32));
+    std::vector<torch::Tensor> widths(7);
+    widths[2] =
+        torch::full({}, 16.0, torch::TensorOptions().dtype(torch::kFloat64).requires_grad(true));
+    const ExpectedCost l = ComputeExpectedCost(lenet, widths);
+    l.weight_bytes.backward();
+    EXPECT_GT(widths[2].grad().item<double>(), 0);
+    EXPECT_DOUBLE_EQ(l.weight_bytes.item<double>(),
+                     static_cast<double>(arch::ComputeCost(lenet).weight_bytes));
+}
+
+TEST(Dnas, AnImpossibleBudgetFailsBeforeTraining) {
+    DnasOptions o;
+    o.max_flash_bytes = 100;
+    EXPECT_THROW(RunDnas(Network(testing::SmallLeNet()), Small(), OneEpoch(), o, {}, nullptr),
+                 FailedPrecondition);
+}
+
+}  // namespace
+}  // namespace hilnas::trainer

@@ -1,0 +1,154 @@
+// Training on small Fashion-MNIST subsets: learning, reproducibility, QAT
+// whose int8 export agrees with the host runtime, and the standalone command.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "export.h"
+#include "fit.h"
+#include "hilnas/firmware/artifact.h"
+#include "hilnas/trainer/pipeline.h"
+#include "network.h"
+#include "test_util.h"
+
+namespace hilnas::trainer {
+namespace {
+
+const Dataset& Small() {
+    static const Dataset data = [] {
+        DatasetOptions o;
+        o.train_limit = 4000;
+        o.validation_limit = 1000;
+        o.test_limit = 2000;
+        return LoadDataset(o);
+    }();
+    return data;
+}
+
+FitOptions OneEpoch() {
+    FitOptions f;
+    f.epochs = 1;
+    f.batch_size = 128;
+    f.learning_rate = 3e-3;
+    return f;
+}
+
+TEST(Train, LearnsAndTheInt8ModelAgreesWithQat) {
+    torch::manual_seed(1);
+    const Dataset& data = Small();
+    Network net(testing::SmallLeNet());
+    std::vector<Progress> seen;
+    const FitReport r = Fit(
+        *net, data, OneEpoch(), [&](const Progress& p) { seen.push_back(p); }, nullptr);
+    ASSERT_EQ(seen.size(), 2u);  // the start, then one epoch
+    EXPECT_EQ(seen[1].phase, "train");
+    EXPECT_EQ(seen[1].epoch, 1);
+    EXPECT_GT(seen[1].loss, 0);
+    EXPECT_EQ(r.images, data.train.size());
+    const double float_accuracy = Accuracy(*net, data.test, torch::kCPU);
+    EXPECT_GT(float_accuracy, 0.6);  // chance is 0.1
+
+    net->FoldBatchNorm();
+    EXPECT_NEAR(Accuracy(*net, data.test, torch::kCPU), float_accuracy, 0.005);
+    Calibrate(*net, data.train, torch::kCPU, 8);
+    net->set_quant_mode(QuantMode::kFakeQuant);
+    FitOptions qat = OneEpoch();
+    qat.phase = "qat";
+    qat.learning_rate = 3e-4;
+    Fit(*net, data, qat, {}, nullptr);
+    const v1::Int8Model artifact = ExportInt8(*net, "test");
+    const torch::Tensor host = HostPredict(artifact, data.test);
+    const torch::Tensor fake = Predict(*net, data.test, torch::kCPU);
+    const double agree = host.eq(fake).sum().item<double>() / static_cast<double>(data.test.size());
+    EXPECT_GE(agree, 0.99);
+    EXPECT_GT(HostAccuracy(artifact, data.test), 0.6);
+}
+
+TEST(Train, SeededRunsOnTheCpuAreReproducible) {
+    auto run = [] {
+        torch::manual_seed(42);
+        Network net(testing::SmallLeNet(4, 8, 16));
+        FitOptions f = OneEpoch();
+        f.optimizer = OptimizerKind::kSgd;
+        f.learning_rate = 0.05;
+        f.augment = true;
+        Dataset data = Small();
+        data.train =
+            Split{data.train.images.narrow(0, 0, 600), data.train.labels.narrow(0, 0, 600)};
+        f.evaluate = false;
+        Fit(*net, data, f, {}, nullptr);
+        return net;
+    };
+    Network a = run();
+    Network b = run();
+    for (int i : {0, 2, 5, 6}) {
+        EXPECT_TRUE(torch::equal(a->layer(i).weight, b->layer(i).weight)) << "layer " << i;
+    }
+}
+
+TEST(Train, CancellationStopsTraining) {
+    Network net(testing::SmallLeNet(4, 8, 16));
+    std::atomic<bool> cancel{true};
+    EXPECT_THROW(Fit(*net, Small(), OneEpoch(), {}, &cancel), Cancelled);
+}
+
+TEST(Train, StandaloneCommandWritesTheArtifactAndMetrics) {
+    const auto dir = testing::TempDir("cli");
+    { std::ofstream(dir / "model.json") << arch::ModelToJson(testing::SmallLeNet(8, 16, 32)); }
+    const std::string cmd = std::string(HILNAS_TRAINER_EXE) + " train --model " +
+                            (dir / "model.json").string() + " --out " + (dir / "out").string() +
+                            " --epochs 1 --train-limit 3000 --validation-limit 500" +
+                            " --test-limit 1000 --qat --lr 0.003 --threads 2 2>" +
+                            (dir / "log").string();
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream in(dir / "out" / "metrics.json");
+    const nlohmann::json m = nlohmann::json::parse(in);
+    for (const char* key : {"float_accuracy", "int8_accuracy", "params", "weight_bytes", "sparsity",
+                            "train_seconds"}) {
+        EXPECT_TRUE(m.contains(key)) << key;
+    }
+    EXPECT_GT(m["int8_accuracy"].get<double>(), 0.5);
+    EXPECT_EQ(m["sparsity"].get<double>(), 0.0);
+    const v1::Int8Model a = firmware::ReadArtifact((dir / "out" / "model.hnm").string());
+    EXPECT_EQ(arch::ModelFromProto(a.model()).layers.size(), 7u);
+    // Progress went to stderr as it trained.
+    std::ifstream log(dir / "log");
+    const std::string text((std::istreambuf_iterator<char>(log)), {});
+    EXPECT_THAT(text, ::testing::HasSubstr("[train] epoch 1/1"));
+    EXPECT_THAT(text, ::testing::HasSubstr("[qat] epoch 1/1"));
+    // Bad input is a clear error, exit status 2.
+    const std::string bad = std::string(HILNAS_TRAINER_EXE) + " train --model " +
+                            (dir / "model.json").string() + " --out " + (dir / "out2").string() +
+                            " --dataset imagenet 2>/dev/null";
+    EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Train, RunTrialWarmStartsFromAParentCheckpoint) {
+    TrialSpec spec;
+    arch::ModelToProto(testing::SmallLeNet(4, 8, 16), spec.candidate.mutable_model());
+    spec.candidate.mutable_training()->set_epochs(1);
+    spec.candidate.mutable_training()->set_train_limit(1500);
+    spec.dataset.validation_limit = 300;
+    spec.dataset.test_limit = 500;
+    const TrialResult parent = RunTrial(spec);
+    EXPECT_GT(parent.metric("int8_accuracy"), 0.4);
+    // The child copies every layer and trains no further: its accuracy starts
+    // where the parent's float model ended.
+    spec.parent_checkpoint = parent.checkpoint;
+    for (int i : {0, 2, 5, 6}) {
+        auto* l = spec.candidate.mutable_morphism()->add_layers();
+        l->set_child_layer(i);
+        l->set_parent_layer(i);
+        l->set_kind(v1::MORPHISM_COPY);
+    }
+    spec.candidate.mutable_training()->set_learning_rate(1e-9);
+    const TrialResult child = RunTrial(spec);
+    EXPECT_NEAR(child.metric("float_accuracy"), parent.metric("float_accuracy"), 0.03);
+}
+
+}  // namespace
+}  // namespace hilnas::trainer
