@@ -24,10 +24,10 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 const char* const kFiles[] = {
-    "hilnas/v1/model.proto",          "hilnas/v1/common.proto",       "hilnas/v1/artifact.proto",
-    "hilnas/v1/trial.proto",          "hilnas/v1/job.proto",
-    "hilnas/v1/search_service.proto", "hilnas/v1/work_service.proto",
-    "hilnas/v1/farm_service.proto",
+    "hilnas/v1/model.proto",        "hilnas/v1/common.proto",
+    "hilnas/v1/artifact.proto",     "hilnas/v1/trial.proto",
+    "hilnas/v1/job.proto",          "hilnas/v1/search_service.proto",
+    "hilnas/v1/work_service.proto", "hilnas/v1/farm_service.proto",
 };
 
 class Filler {
