@@ -2,7 +2,7 @@
 # Installs every dependency, builds everything and runs every test.
 #
 #   bash deploy/test-all.sh                 all tests
-#   bash deploy/test-all.sh -L unit         only one label (unit, pg, qemu, e2e)
+#   bash deploy/test-all.sh -L unit         only one label (unit, pg, qemu, firmware, train, e2e)
 #
 # Extra arguments go to ctest. The build lives in build/ (ccache keeps rebuilds fast).
 set -euo pipefail
@@ -14,7 +14,21 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 start=$(date +%s)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)"
-built=$(date +%s)
-echo "build: $((built - start)) s"
-ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
-echo "tests: $(( $(date +%s) - built )) s"
+echo "build: $(( $(date +%s) - start )) s"
+
+if [ $# -eq 0 ]; then
+    # The firmware for every board first, showing its ELF section sizes (the
+    # test prints them; CTest hides a passing test's output), then the rest.
+    firmware=0
+    if ctest --test-dir build -L firmware -V >build/firmware-tests.log 2>&1; then
+        sed -n 's/^[0-9]*: \(board \|qemu-\|nucleo-\)/\1/p' build/firmware-tests.log
+    else
+        tail -n 80 build/firmware-tests.log
+        echo "test-all: the firmware tests failed (build/firmware-tests.log)" >&2
+        firmware=1
+    fi
+    ctest --test-dir build -LE firmware --output-on-failure -j "$(nproc)"
+    exit $firmware
+else
+    ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
+fi
