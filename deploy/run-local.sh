@@ -68,6 +68,6 @@ echo "submitted job $job_id ($job); following it (logs in $state/)"
     sed -n 's/.*"trial_state":{.*"number":\([0-9]*\).*"to":"\([A-Z_]*\)".*/  trial \1 -> \2/p;
             s/.*"job_state":{.*"to":"\([A-Z_]*\)".*/  job -> \1/p'
 echo "Pareto front of job $job_id:"
-"$hilnas" front "$job_id" --controller "$address"
+"$hilnas" front "$job_id" --table --controller "$address"
 echo "The stack is still running: hilnas submit|watch|front --controller $address;" \
      "stop it with: bash deploy/run-local.sh stop"

@@ -222,6 +222,11 @@ TEST(Cli, SubmitsAndFollowsAJob) {
     const ProcessResult watch = Hilnas({"watch", id, "--controller", controller.address()});
     ASSERT_EQ(watch.exit_code, 0) << watch.err;
     EXPECT_THAT(watch.out, HasSubstr("JOB_CANCELLED"));
+    const ProcessResult table =
+        Hilnas({"front", id, "--table", "--controller", controller.address()});
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_THAT(table.out, HasSubstr("ERROR    FLASH_BYTES     SRAM_BYTES  int8_accuracy"));
+    EXPECT_THAT(table.out, HasSubstr("0 trials on the front"));
 
     testing::TempDir dir;
     const ProcessResult bad =

@@ -4,6 +4,8 @@
 #include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -162,13 +164,42 @@ int Trials(const Args& args) {
 
 int Front(const Args& args) {
     Session s;
-    if (!Open("hilnas front JOB_ID", args, s)) return 0;
+    if (!Open("hilnas front JOB_ID [--table]", args, s,
+              {{"table", OptionType::kBool, "false", "one row per trial instead of JSON"}})) {
+        return 0;
+    }
     v1::GetParetoFrontRequest req;
     req.set_job_id(OneId(s, "JOB_ID"));
     v1::ParetoFront front;
     auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
     Check(s.stub->GetParetoFront(ctx.get(), req, &front), s.client);
-    std::cout << Print(front) << "\n";
+    if (!s.config.GetBool("table")) {
+        std::cout << Print(front) << "\n";
+        return 0;
+    }
+    std::printf("%-6s", "trial");
+    for (int o : front.objectives()) {
+        std::string name = v1::Objective_Name(static_cast<v1::Objective>(o));
+        std::printf(" %14s", name.substr(std::string("OBJECTIVE_").size()).c_str());
+    }
+    std::printf(" %14s  %s\n", "int8_accuracy", "trial id");
+    for (const v1::Trial& t : front.trials()) {
+        std::printf("%-6d", t.number());
+        for (int o : front.objectives()) {
+            double value = std::nan("");
+            for (const auto& v : t.objectives()) {
+                if (v.objective() == o) value = v.value();
+            }
+            std::printf(" %14.6g", value);
+        }
+        double accuracy = std::nan("");
+        for (const auto& m : t.metrics()) {
+            if (m.name() == "int8_accuracy") accuracy = m.value();
+        }
+        std::printf(" %14.4f  %s\n", accuracy, t.trial_id().c_str());
+    }
+    std::printf("%zu trials on the front, hypervolume %.6g (normalised objectives)\n",
+                static_cast<size_t>(front.trials_size()), front.hypervolume());
     return 0;
 }
 
