@@ -26,6 +26,11 @@
 #define USART_TXE (1u << 7)
 #define USART_RXNE (1u << 5)
 
+/* Blocking byte I/O on an STM32F7/H7-layout USART at `base` (an overrun is
+ * cleared so reception resumes). */
+void stm32_f7_usart_putc(uint32_t base, char c);
+char stm32_f7_usart_getc(uint32_t base);
+
 /* GPIO: pin `pin` of the port at `base` to alternate function `af`. */
 void stm32_gpio_af(uint32_t base, unsigned pin, unsigned af);
 

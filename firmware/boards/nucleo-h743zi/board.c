@@ -91,18 +91,8 @@ void board_init(void) {
     cortex_dwt_start();
 }
 
-void board_putc(char c) {
-    while ((F7_USART_ISR(USART3_BASE) & USART_TXE) == 0) {
-    }
-    F7_USART_TDR(USART3_BASE) = (uint32_t)(unsigned char)c;
-}
+void board_putc(char c) { stm32_f7_usart_putc(USART3_BASE, c); }
 
-char board_getc(void) {
-    while ((F7_USART_ISR(USART3_BASE) & USART_RXNE) == 0) {
-        if (F7_USART_ISR(USART3_BASE) & F7_USART_ISR_ORE)
-            F7_USART_ICR(USART3_BASE) = F7_USART_ISR_ORE;
-    }
-    return (char)(F7_USART_RDR(USART3_BASE) & 0xFFu);
-}
+char board_getc(void) { return stm32_f7_usart_getc(USART3_BASE); }
 
 uint32_t board_timer_now(void) { return DWT_CYCCNT; }
