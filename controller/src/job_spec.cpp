@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/v1/trial.pb.h"
 
@@ -15,19 +16,6 @@ DatasetInfo DatasetFor(const std::string& name, const std::string& field) {
     if (name == "fashion-mnist" || name == "mnist") return {{28, 28, 1}, 10};
     if (name == "cifar10") return {{32, 32, 3}, 10};
     throw InvalidArgument("unknown dataset '" + name + "' (fashion-mnist, mnist or cifar10)",
-                          field);
-}
-
-BoardLimits LimitsFor(const std::string& board_type, const std::string& field) {
-    // Flash and SRAM as the linker scripts give them; power as a typical
-    // datasheet run-mode figure at the maximum clock (for estimates only).
-    if (board_type == "qemu-netduinoplus2") return {1024 * 1024, 128 * 1024, 0};
-    if (board_type == "nucleo-f446re") return {512 * 1024, 128 * 1024, 130};
-    if (board_type == "nucleo-f746zg") return {1024 * 1024, 320 * 1024, 330};
-    if (board_type == "nucleo-h743zi") return {2048 * 1024, 512 * 1024, 400};
-    throw InvalidArgument("unknown board type '" + board_type +
-                              "' (qemu-netduinoplus2, nucleo-f446re, nucleo-f746zg or "
-                              "nucleo-h743zi)",
                           field);
 }
 
@@ -47,7 +35,7 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
         throw InvalidArgument("must be in (0, 0.5)", "spec.dataset.validation_fraction");
     }
     if (s.board_type().empty()) s.set_board_type("qemu-netduinoplus2");
-    const BoardLimits limits = LimitsFor(s.board_type());
+    const catalog::BoardType& limits = catalog::FindBoardType(s.board_type(), "spec.board_type");
 
     // Objectives: distinct, specified; the defaults are SpArSe's three.
     if (s.objectives().empty()) {

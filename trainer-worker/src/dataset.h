@@ -1,6 +1,8 @@
-// Datasets for training: Fashion-MNIST, MNIST (IDX files, gzip or raw) and
-// CIFAR-10 (its binary format), loaded whole into memory as uint8 tensors.
-// Private to the trainer (LibTorch types).
+// Datasets for training as uint8 tensors. Which datasets exist, how their
+// files are read and how the validation split is carved are owned by
+// services/dataset (hilnas_dataset), which the board agent reads too; this
+// file only wraps its bytes in tensors and adds what training needs
+// (the real-valued input, augmentation). Private to the trainer (LibTorch types).
 #pragma once
 
 #include <torch/torch.h>
@@ -9,11 +11,13 @@
 #include <string>
 
 #include "hilnas/arch/model.h"
+#include "hilnas/dataset/dataset.h"
 
 namespace hilnas::trainer {
 
-// Where Debian's dataset package puts Fashion-MNIST.
-inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+using dataset::kFashionMnistDir;
+using dataset::kInputScale;
+using dataset::kInputZeroPoint;
 
 // One split: images [N, C, H, W] uint8 (the raw pixels), labels [N] int64.
 struct Split {
@@ -27,7 +31,7 @@ struct Dataset {
     arch::Shape shape;  // [H, W, C] of one image
     int classes = 10;
     Split train;       // what remains of the training set after the validation split
-    Split validation;  // carved from the training set with a fixed seed
+    Split validation;  // carved from the training set with a fixed seed; undefined when empty
     Split test;        // only for the final figures
     // Light augmentation that suits the data: random shifts of up to
     // `shift` pixels, horizontal flips where a mirrored image is the same class.
@@ -35,18 +39,12 @@ struct Dataset {
     bool augment_flip = false;
 };
 
-struct DatasetOptions {
-    std::string name = "fashion-mnist";  // fashion-mnist | mnist | cifar10
-    std::string path;                    // directory; empty: the default (fashion-mnist only)
-    double validation_fraction = 0.1;
-    uint64_t split_seed = 0x68696c6e6173;  // fixed: the same split on every worker
-    int64_t train_limit = 0;               // at most this many training images (0: all)
-    int64_t validation_limit = 0;
-    int64_t test_limit = 0;
-};
+// Name, path, validation fraction, split seed and limits: see dataset::Options.
+using DatasetOptions = dataset::Options;
 
-// Loads and splits. A missing file is NotFound and a corrupt one InvalidArgument,
-// both naming the file; an unknown dataset name is InvalidArgument on "dataset".
+// Loads and splits with dataset::Load (same errors: a missing file is NotFound
+// and a corrupt one InvalidArgument, both naming the file; an unknown dataset
+// name is InvalidArgument on "dataset"). The tensors own the loaded bytes.
 Dataset LoadDataset(const DatasetOptions& options);
 
 // One IDX file (gzip-compressed or not): [N, d1, d2] uint8 for images (idx3)
@@ -57,8 +55,6 @@ torch::Tensor ReadIdx(const std::string& path);
 // dequantisation: pixel / 255 (int8 input: scale 1/255, zero point -128).
 // `images` uint8 [N, C, H, W] -> float [N, C, H, W].
 torch::Tensor ToReal(const torch::Tensor& images);
-inline constexpr double kInputScale = 1.0 / 255.0;
-inline constexpr int kInputZeroPoint = -128;
 
 // Random shifts (zero fill) and flips of a uint8 or float batch [N, C, H, W].
 torch::Tensor Augment(const torch::Tensor& batch, int shift, bool flip);

@@ -18,15 +18,6 @@ struct DatasetInfo {
 // cifar10 (32x32x3, 10). InvalidArgument naming `field` otherwise.
 DatasetInfo DatasetFor(const std::string& name, const std::string& field = "spec.dataset.name");
 
-// Limits of the boards the farm knows (from their linker scripts): flash and
-// SRAM available to a model's firmware.
-struct BoardLimits {
-    int64_t flash_bytes = 0;
-    int64_t sram_bytes = 0;
-    double power_mw = 0;  // typical active power, for energy = P x latency estimates
-};
-BoardLimits LimitsFor(const std::string& board_type, const std::string& field = "spec.board_type");
-
 // Validates `spec` and returns it with defaults filled in (objectives error +
 // flash + sram, mobo, budget 20 trials x 2 parallel, 3 attempts, ...).
 // Throws InvalidArgument whose field is the spec path, e.g.
