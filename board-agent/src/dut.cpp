@@ -28,9 +28,13 @@ std::vector<std::string> Fields(const std::string& line, const std::string& pref
 uint64_t Number(const std::string& text, const std::string& what) {
     char* end = nullptr;
     const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0') throw Unavailable("malformed " + what + ": '" + text + "'");
+    if (text.empty() || text[0] < '0' || text[0] > '9' || *end != '\0') {
+        throw Unavailable("malformed " + what + ": '" + text + "'");
+    }
     return v;
 }
+
+constexpr char kLapUs[] = "m-lap-us-";  // the reference's EE_MSG_TIMESTAMP, "m-lap-us-%lu"
 
 }  // namespace
 
@@ -78,6 +82,27 @@ void DutClient::WaitForBoot() {
     }
 }
 
+std::string DutClient::Name() {
+    const Reply r = Command("name");
+    if (!r.error().empty()) throw Unavailable("name failed: " + r.error());
+    for (const auto& l : r.lines) {
+        if (l.rfind("m-name-dut-[", 0) == 0) {
+            const auto f = Fields(l, "m-name-dut-");
+            if (f.size() == 1) return f[0];
+        }
+    }
+    throw Unavailable("malformed name reply (no m-name-dut-[...] line)");
+}
+
+std::optional<uint64_t> DutClient::Timestamp() {
+    const Reply r = Command("timestamp");
+    if (!r.error().empty()) throw Unavailable("timestamp failed: " + r.error());
+    for (const auto& l : r.lines) {
+        if (l.rfind(kLapUs, 0) == 0) return Number(l.substr(sizeof(kLapUs) - 1), "m-lap-us");
+    }
+    return std::nullopt;
+}
+
 Reply DutClient::Command(const std::string& command) {
     link_.Write(command + "%");
     Reply reply;
@@ -112,6 +137,7 @@ Inference DutClient::Infer(int runs, int warmups) {
     if (!r.error().empty()) throw Unavailable("infer failed: " + r.error());
     Inference inf;
     bool ticks = false, output = false;
+    std::vector<uint64_t> lap_us;
     for (const auto& l : r.lines) {
         if (l.rfind("m-hilnas-output-", 0) == 0) {
             const auto f = Fields(l, "m-hilnas-output-");
@@ -142,12 +168,29 @@ Inference DutClient::Infer(int runs, int warmups) {
             if (f.size() != 2) throw Unavailable("malformed stack line: " + l);
             inf.stack_high_water_bytes = Number(f[0], "stack");
             inf.stack_size_bytes = Number(f[1], "stack size");
+        } else if (l.rfind("m-hilnas-lap-", 0) == 0) {
+            const auto f = Fields(l, "m-hilnas-lap-");
+            if (f.size() != 1) throw Unavailable("malformed lap line: " + l);
+            inf.lap_ticks.push_back(Number(f[0], "lap ticks"));
+        } else if (l.rfind(kLapUs, 0) == 0) {
+            lap_us.push_back(Number(l.substr(sizeof(kLapUs) - 1), "m-lap-us"));
         } else if (l.rfind("m-hilnas-checksum-", 0) == 0) {
             inf.checksum = static_cast<uint32_t>(
                 std::stoul(Fields(l, "m-hilnas-checksum-").at(0), nullptr, 16));
         }
     }
     if (!ticks || !output) throw Unavailable("the infer reply lacks the hilnas lines");
+    if (!inf.lap_ticks.empty() && inf.lap_ticks.size() != inf.runs) {
+        throw Unavailable("the infer reply has " + std::to_string(inf.lap_ticks.size()) +
+                          " lap lines for " + std::to_string(inf.runs) + " runs");
+    }
+    if (lap_us.size() == 2) {
+        inf.lap_us_start = lap_us[0];
+        inf.lap_us_end = lap_us[1];
+    } else if (!lap_us.empty()) {
+        throw Unavailable("the infer reply has " + std::to_string(lap_us.size()) +
+                          " m-lap-us lines, not 2");
+    }
     return inf;
 }
 

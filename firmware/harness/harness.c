@@ -1,21 +1,39 @@
 /* The device side of the MLPerf Tiny device-under-test protocol over the
- * board's serial port, plus hilnas lines for what our agent measures.
+ * board's serial port, plus hilnas lines for what our agent measures. The
+ * reference is mlcommons/tiny's api/internally_implemented.c and
+ * submitter_implemented.h; its messages are kept byte for byte.
  *
- * Commands end in '%'; every reply ends with "m-ready". Errors are
- * "e-[...]" lines, after which the device keeps answering.
- *   name%             m-name-hilnas-[<board>]
+ * At boot: m-timestamp-mode-performance (or -energy), a timestamp (see
+ * below), m-init-done, m-ready. Commands end in '%'; every reply ends with
+ * "m-ready". Errors are "e-[...]" lines, after which the device keeps
+ * answering.
+ *   name%             m-name-dut-[hilnas]  (EE_MSG_NAME with EE_DEVICE_NAME
+ *                     "dut" and our vendor string)
+ *   timestamp%        a timestamp: in performance mode m-lap-us-<t>, t the
+ *                     harness clock in microseconds; in energy mode no line,
+ *                     a low pulse (> 1 us) on the board's timestamp pin
  *   profile%          m-profile-[...], m-model-[<model>]
  *   db load N%        m-[Expecting N bytes]       (N = the model's input size)
  *   db <hex>%         bytes of the input; m-load-done once all N arrived
  *   db print%         m-buffer-xx-xx-... lines
- *   infer N W%        W warm-ups, N timed inferences, m-lap-us-<t> before and
- *                     after, m-results-[...], then the hilnas lines:
+ *   infer N W%        W warm-ups, N timed inferences between two timestamps,
+ *                     m-infer-done, m-results-[...], then the hilnas lines:
+ *     m-hilnas-output-[<hex>]   m-hilnas-checksum-[<crc32 of the output>]
  *     m-hilnas-timer-[<kind>]-[<ticks per second>]-[<cpu hz>]
+ *     m-hilnas-lap-[<ticks>]    one per timed run, in run order (performance
+ *                               mode only; see LAP_BUFFER for where they go)
  *     m-hilnas-ticks-[<total>]-[<runs>]-[<min>]-[<max>]   per-inference ticks
  *     m-hilnas-arena-[<bytes>]  m-hilnas-stack-[<high-water bytes>]-[<size>]
- *     m-hilnas-output-[<hex>]   m-hilnas-checksum-[<crc32 of the output>]
  *   results%          m-results-[...] and the output lines
- *   hilnas%           the board, timer, arena and stack lines
+ *   hilnas%           m-hilnas-board-[<board>]-[<cpu hz>], arena and stack lines
+ *
+ * Build options (compile definitions, from firmware/target):
+ *   HILNAS_ENERGY_MODE=1          timestamps are pin pulses, nothing is
+ *                                 printed between the two of infer
+ *   HILNAS_FAULT_HANG_ON_INFER=1  test only: infer spins forever after
+ *                                 m-infer-start (as a crashed model would)
+ *   HILNAS_FAULT_WRONG_OUTPUT=1   test only: one bit of the reported output
+ *                                 is flipped
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -26,13 +44,34 @@
 #include "model_api.h"
 #include "stack.h"
 
-#define CMD_MAX 1024 /* one "db" line carries up to 500 bytes of hex */
+#ifndef HILNAS_ENERGY_MODE
+#define HILNAS_ENERGY_MODE 0
+#endif
+#ifndef HILNAS_FAULT_HANG_ON_INFER
+#define HILNAS_FAULT_HANG_ON_INFER 0
+#endif
+#ifndef HILNAS_FAULT_WRONG_OUTPUT
+#define HILNAS_FAULT_WRONG_OUTPUT 0
+#endif
+
+#define CMD_MAX 1024         /* one "db" line carries up to 500 bytes of hex */
+#define DEVICE_NAME "dut"    /* the reference's EE_DEVICE_NAME */
+#define VENDOR_NAME "hilnas" /* its TH_VENDOR_NAME_STRING */
+/* Per-run ticks wait here and are printed after the closing timestamp, so
+ * that up to LAP_BUFFER runs the timestamp window holds no serial output;
+ * longer runs print the buffer each time it fills (between runs, never
+ * inside one). */
+#define LAP_BUFFER 128
 
 static char g_cmd[CMD_MAX + 1];
 static uint8_t g_input[MODEL_INPUT_BYTES]; /* the loaded input, kept for every run */
 static uint32_t g_expected;                /* from db load */
 static uint32_t g_loaded;
 static int g_have_output;
+#if !HILNAS_ENERGY_MODE
+static uint64_t g_laps[LAP_BUFFER];
+static uint32_t g_lap_count;
+#endif
 
 /* ------------------------------------------------------------------ output */
 
@@ -98,20 +137,30 @@ static uint64_t clock_now(void) {
     return g_clock;
 }
 
+/* The reference's th_timestamp: a line with the time, or in energy mode a
+ * falling edge on the timestamp pin for the energy monitor. */
+#if HILNAS_ENERGY_MODE
+static void timestamp(void) { board_timestamp_pulse(); }
+#else
 static uint64_t ticks_to_us(uint64_t ticks) {
     const uint32_t hz = board_timer_hz();
     return ticks / hz * 1000000u + (ticks % hz) * 1000000u / hz;
 }
 
+static void timestamp(void) {
+    put("m-lap-us-");
+    put_u64(ticks_to_us(clock_now()));
+    put("\r\n");
+}
+#endif
+
 /* ------------------------------------------------------------------ helpers */
 
-static uint32_t crc32(const uint8_t* data, uint32_t n) {
-    uint32_t crc = 0xFFFFFFFFu;
-    for (uint32_t i = 0; i < n; ++i) {
-        crc ^= data[i];
-        for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
+/* CRC-32 (IEEE): start from 0xFFFFFFFF, feed every byte, invert the result. */
+static uint32_t crc32_update(uint32_t crc, uint8_t byte) {
+    crc ^= byte;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    return crc;
 }
 
 static int hex_digit(char c) {
@@ -159,23 +208,45 @@ static void print_hilnas_lines(void) {
     line("]");
 }
 
+static void print_laps(void) {
+#if !HILNAS_ENERGY_MODE
+    for (uint32_t i = 0; i < g_lap_count; ++i) {
+        put("m-hilnas-lap-[");
+        put_u64(g_laps[i]);
+        line("]");
+    }
+    g_lap_count = 0;
+#endif
+}
+
+/* Output byte i as reported (the wrong-output fault flips bit 0 of byte 0). */
+static int8_t reported_output(uint32_t i) {
+    const int8_t v = model_output()[i];
+    return (HILNAS_FAULT_WRONG_OUTPUT && i == 0) ? (int8_t)((uint8_t)v ^ 1u) : v;
+}
+
 static void print_results(void) {
     if (!g_have_output) {
         error("No results: run infer first");
         return;
     }
-    const int8_t* out = model_output();
     put("m-results-[");
     for (uint32_t i = 0; i < model_output_bytes; ++i) {
         if (i) board_putc(',');
-        put_real(model_output_scale * (float)((int32_t)out[i] - model_output_zero_point));
+        put_real(model_output_scale *
+                 (float)((int32_t)reported_output(i) - model_output_zero_point));
     }
     line("]");
     put("m-hilnas-output-[");
-    for (uint32_t i = 0; i < model_output_bytes; ++i) put_hex8((uint8_t)out[i]);
+    uint32_t crc = 0xFFFFFFFFu;
+    for (uint32_t i = 0; i < model_output_bytes; ++i) {
+        const uint8_t b = (uint8_t)reported_output(i);
+        put_hex8(b);
+        crc = crc32_update(crc, b);
+    }
     line("]");
     put("m-hilnas-checksum-[");
-    put_hex32(crc32((const uint8_t*)out, model_output_bytes));
+    put_hex32(~crc);
     line("]");
 }
 
@@ -265,10 +336,16 @@ static void cmd_infer(char** w, int n) {
     put("m-infer-start-");
     put_u64((uint64_t)runs);
     put("\r\n");
+#if HILNAS_FAULT_HANG_ON_INFER
+    for (;;) {
+        __asm volatile("" ::: "memory");
+    }
+#endif
     uint64_t total = 0, fastest = UINT64_MAX, slowest = 0;
-    put("m-lap-us-");
-    put_u64(ticks_to_us(clock_now()));
-    put("\r\n");
+#if !HILNAS_ENERGY_MODE
+    g_lap_count = 0;
+#endif
+    timestamp();
     for (int32_t i = 0; i < runs; ++i) {
         /* Every run starts from the loaded input: a model may compute in place. */
         memcpy(model_input(), g_input, model_input_bytes);
@@ -276,6 +353,7 @@ static void cmd_infer(char** w, int n) {
         const int32_t status = model_invoke();
         const uint64_t ticks = clock_now() - start;
         if (status != 0) {
+            timestamp(); /* the window still closes: an energy monitor sees both edges */
             put("e-[Inference failed in layer ");
             put_u64((uint64_t)(status - 1));
             line("]");
@@ -284,10 +362,12 @@ static void cmd_infer(char** w, int n) {
         total += ticks;
         if (ticks < fastest) fastest = ticks;
         if (ticks > slowest) slowest = ticks;
+#if !HILNAS_ENERGY_MODE
+        g_laps[g_lap_count++] = ticks;
+        if (g_lap_count == LAP_BUFFER && i + 1 < runs) print_laps();
+#endif
     }
-    put("m-lap-us-");
-    put_u64(ticks_to_us(clock_now()));
-    put("\r\n");
+    timestamp();
     line("m-infer-done");
     g_have_output = 1;
     print_results();
@@ -298,6 +378,7 @@ static void cmd_infer(char** w, int n) {
     put("]-[");
     put_u64(board_cpu_hz());
     line("]");
+    print_laps();
     put("m-hilnas-ticks-[");
     put_u64(total);
     put("]-[");
@@ -318,9 +399,9 @@ static void dispatch(char* cmd) {
     } else if (n > 4) {
         error("Too many arguments");
     } else if (strcmp(w[0], "name") == 0) {
-        put("m-name-hilnas-[");
-        put(board_name);
-        line("]");
+        line("m-name-" DEVICE_NAME "-[" VENDOR_NAME "]");
+    } else if (strcmp(w[0], "timestamp") == 0) {
+        timestamp();
     } else if (strcmp(w[0], "profile") == 0) {
         line("m-profile-[hilnas-harness 1]");
         put("m-model-[");
@@ -346,6 +427,13 @@ static void dispatch(char* cmd) {
 
 int main(void) {
     g_last = board_timer_now();
+#if HILNAS_ENERGY_MODE
+    board_timestamp_pin_init();
+    line("m-timestamp-mode-energy");
+#else
+    line("m-timestamp-mode-performance");
+#endif
+    timestamp(); /* as the reference's th_timestamp_initialize: the pin ends released */
     line("m-init-done");
     line("m-ready");
     size_t len = 0;

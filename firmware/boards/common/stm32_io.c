@@ -1,4 +1,10 @@
+#include "board.h"
 #include "stm32_usart.h"
+
+#define GPIO_MODER(base) HILNAS_REG((base) + 0x00u)
+#define GPIO_OTYPER(base) HILNAS_REG((base) + 0x04u)
+#define GPIO_PUPDR(base) HILNAS_REG((base) + 0x0Cu)
+#define GPIO_BSRR(base) HILNAS_REG((base) + 0x18u)
 
 void stm32_gpio_af(uint32_t base, unsigned pin, unsigned af) {
     volatile uint32_t* moder = &HILNAS_REG(base + 0x00u);
@@ -21,4 +27,23 @@ char stm32_f7_usart_getc(uint32_t base) {
         if (F7_USART_ISR(base) & F7_USART_ISR_ORE) F7_USART_ICR(base) = F7_USART_ISR_ORE;
     }
     return (char)(F7_USART_RDR(base) & 0xFFu);
+}
+
+void stm32_gpio_open_drain(uint32_t base, unsigned pin) {
+    GPIO_BSRR(base) = 1u << pin;    /* released before it becomes an output */
+    GPIO_OTYPER(base) |= 1u << pin; /* open-drain */
+    GPIO_PUPDR(base) = (GPIO_PUPDR(base) & ~(3u << (2 * pin))) | (1u << (2 * pin)); /* pull-up */
+    GPIO_MODER(base) = (GPIO_MODER(base) & ~(3u << (2 * pin))) | (1u << (2 * pin)); /* output */
+}
+
+void stm32_gpio_pulse_low(uint32_t base, unsigned pin, uint32_t us) {
+    /* More than `us`: whole ticks, plus one for the partial tick at the start. */
+    const uint32_t hold = (uint32_t)((uint64_t)board_timer_hz() * us / 1000000u) + 1u;
+    GPIO_BSRR(base) = 1u << (pin + 16u); /* reset: low */
+    __asm volatile("dsb" ::: "memory");  /* the write has reached the port */
+    const uint32_t start = board_timer_now();
+    while ((uint32_t)(board_timer_now() - start) < hold) {
+    }
+    GPIO_BSRR(base) = 1u << pin; /* set: released */
+    __asm volatile("dsb" ::: "memory");
 }

@@ -34,4 +34,12 @@ char stm32_f7_usart_getc(uint32_t base);
 /* GPIO: pin `pin` of the port at `base` to alternate function `af`. */
 void stm32_gpio_af(uint32_t base, unsigned pin, unsigned af);
 
+/* GPIO (the same register layout on F4, F7 and H7): pin `pin` of the port at
+ * `base` to an open-drain output with the internal pull-up, released (high).
+ * The port's clock must be on. */
+void stm32_gpio_open_drain(uint32_t base, unsigned pin);
+/* Drives the pin low, waits more than `us` microseconds on the board's timer
+ * (board_timer_now), then releases it. */
+void stm32_gpio_pulse_low(uint32_t base, unsigned pin, uint32_t us);
+
 #endif

@@ -1,7 +1,8 @@
 /* NUCLEO-F446RE: STM32F446RE, Cortex-M4F at 180 MHz (the datasheet maximum,
  * with over-drive), 512 KB flash, 128 KB SRAM. The ST-LINK virtual COM port is
  * USART2 on PA2 (TX) / PA3 (RX), AF7. Clock: HSI 16 MHz / M 8 * N 180 / P 2.
- * Timer: the DWT cycle counter, enabled here. */
+ * Timer: the DWT cycle counter, enabled here. Energy-mode timestamp pin: PA8,
+ * Arduino D7 (CN9 pin 8) on the Nucleo-64. */
 #include "board.h"
 #include "registers.h"
 #include "stm32_usart.h"
@@ -77,3 +78,11 @@ char board_getc(void) {
 }
 
 uint32_t board_timer_now(void) { return DWT_CYCCNT; }
+
+void board_timestamp_pin_init(void) {
+    RCC_AHB1ENR |= (1u << 0); /* GPIOA */
+    (void)RCC_AHB1ENR;        /* the clock is on before the port is written */
+    stm32_gpio_open_drain(GPIOA_BASE, 8);
+}
+
+void board_timestamp_pulse(void) { stm32_gpio_pulse_low(GPIOA_BASE, 8, BOARD_TIMESTAMP_LOW_US); }

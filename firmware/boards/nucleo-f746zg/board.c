@@ -1,7 +1,8 @@
 /* NUCLEO-F746ZG: STM32F746ZG, Cortex-M7 at 216 MHz (the datasheet maximum,
  * with over-drive), 1 MB flash, 320 KB SRAM, I- and D-caches on. The ST-LINK
  * virtual COM port is USART3 on PD8 (TX) / PD9 (RX), AF7. Clock: HSI 16 MHz /
- * M 8 * N 216 / P 2. Timer: the DWT cycle counter. */
+ * M 8 * N 216 / P 2. Timer: the DWT cycle counter. Energy-mode timestamp pin:
+ * PF13, Arduino D7 on the Nucleo-144's ST Zio connector. */
 #include "board.h"
 #include "registers.h"
 #include "stm32_usart.h"
@@ -16,6 +17,7 @@
 #define PWR_CSR1 HILNAS_REG(0x40007004u)
 #define FLASH_ACR HILNAS_REG(0x40023C00u)
 #define GPIOD_BASE 0x40020C00u
+#define GPIOF_BASE 0x40021400u
 #define USART3_BASE 0x40004800u
 
 const char board_name[] = "nucleo-f746zg";
@@ -69,3 +71,11 @@ void board_putc(char c) { stm32_f7_usart_putc(USART3_BASE, c); }
 char board_getc(void) { return stm32_f7_usart_getc(USART3_BASE); }
 
 uint32_t board_timer_now(void) { return DWT_CYCCNT; }
+
+void board_timestamp_pin_init(void) {
+    RCC_AHB1ENR |= (1u << 5); /* GPIOF */
+    (void)RCC_AHB1ENR;        /* the clock is on before the port is written */
+    stm32_gpio_open_drain(GPIOF_BASE, 13);
+}
+
+void board_timestamp_pulse(void) { stm32_gpio_pulse_low(GPIOF_BASE, 13, BOARD_TIMESTAMP_LOW_US); }

@@ -3,7 +3,9 @@
  * on the silicon: 480 MHz on revision V (VOS0), 400 MHz on revision Y (VOS1);
  * the revision is read from DBGMCU at boot. The ST-LINK virtual COM port is
  * USART3 on PD8 (TX) / PD9 (RX), AF7. Clock: HSI 64 MHz / DIVM1 32 = 2 MHz,
- * * DIVN1 480 (or 400) / DIVP1 2. Timer: the DWT cycle counter. */
+ * * DIVN1 480 (or 400) / DIVP1 2. Timer: the DWT cycle counter.
+ * Energy-mode timestamp pin: PG12, Arduino D7 on the NUCLEO-H743ZI2 (MB1364)
+ * Zio connector. (On the first NUCLEO-H743ZI, MB1137, D7 is PF13 instead.) */
 #include "board.h"
 #include "registers.h"
 #include "stm32_usart.h"
@@ -27,6 +29,7 @@
 #define FLASH_ACR HILNAS_REG(0x52002000u)
 #define DBGMCU_IDC HILNAS_REG(0x5C001000u)
 #define GPIOD_BASE 0x58020C00u
+#define GPIOG_BASE 0x58021800u
 #define USART3_BASE 0x40004800u
 
 const char board_name[] = "nucleo-h743zi";
@@ -96,3 +99,11 @@ void board_putc(char c) { stm32_f7_usart_putc(USART3_BASE, c); }
 char board_getc(void) { return stm32_f7_usart_getc(USART3_BASE); }
 
 uint32_t board_timer_now(void) { return DWT_CYCCNT; }
+
+void board_timestamp_pin_init(void) {
+    RCC_AHB4ENR |= (1u << 6); /* GPIOG */
+    (void)RCC_AHB4ENR;        /* the clock is on before the port is written */
+    stm32_gpio_open_drain(GPIOG_BASE, 12);
+}
+
+void board_timestamp_pulse(void) { stm32_gpio_pulse_low(GPIOG_BASE, 12, BOARD_TIMESTAMP_LOW_US); }

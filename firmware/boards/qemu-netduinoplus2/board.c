@@ -3,7 +3,8 @@
  * zero), so the timer is SysTick on the core clock extended to 32 bits by
  * counting its wraps; under -icount shift=N every instruction advances
  * virtual time by 2^N ns, so ticks are a deterministic instruction-count
- * proxy, not cycle-accurate timing. */
+ * proxy, not cycle-accurate timing. No energy-mode timestamp pin: QEMU
+ * emulates no power to measure. */
 #include "board.h"
 #include "registers.h"
 

@@ -1,10 +1,10 @@
 #include "hilnas/firmware/build.h"
 
-#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
+#include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/common/subprocess.h"
 #include "hilnas/firmware/codegen.h"
@@ -43,12 +43,6 @@ ProcessResult Run(std::vector<std::string> argv, std::chrono::milliseconds timeo
 
 }  // namespace
 
-const std::vector<std::string>& Boards() {
-    static const std::vector<std::string> boards = {"qemu-netduinoplus2", "nucleo-f446re",
-                                                    "nucleo-f746zg", "nucleo-h743zi"};
-    return boards;
-}
-
 ElfSizes ParseSizeOutput(const std::string& text) {
     ElfSizes s;
     bool seen_text = false;
@@ -71,12 +65,16 @@ ElfSizes ParseSizeOutput(const std::string& text) {
 }
 
 FirmwareBuild BuildFirmware(const v1::Int8Model& model, const BuildOptions& options) {
-    const auto& boards = Boards();
-    if (std::find(boards.begin(), boards.end(), options.board) == boards.end()) {
-        std::string known;
-        for (const auto& b : boards) known += (known.empty() ? "" : ", ") + b;
-        throw InvalidArgument("unknown board '" + options.board + "' (known: " + known + ")",
-                              "board");
+    const catalog::BoardType& board = catalog::FindBoardType(options.board, "board");
+    if (options.energy_mode && board.timestamp_pin.empty()) {
+        throw InvalidArgument(
+            "board '" + board.name + "' has no timestamp pin, so no MLPerf Tiny energy mode",
+            "energy_mode");
+    }
+    if (!options.fault.empty() && options.fault != "hang-on-infer" &&
+        options.fault != "wrong-output") {
+        throw InvalidArgument(
+            "must be empty, hang-on-infer or wrong-output, not '" + options.fault + "'", "fault");
     }
     if (options.runtime_variant != "cortex_m" && options.runtime_variant != "reference") {
         throw InvalidArgument("must be cortex_m or reference", "runtime_variant");
@@ -86,20 +84,26 @@ FirmwareBuild BuildFirmware(const v1::Int8Model& model, const BuildOptions& opti
     if (!fs::exists(fs::path(fw) / "target" / "CMakeLists.txt")) {
         throw Unavailable("firmware sources not found (set HILNAS_FIRMWARE_DIR)", fw);
     }
+    const auto codegen_start = std::chrono::steady_clock::now();
     const GeneratedModel generated = GenerateModel(model);
     const fs::path out = fs::absolute(options.out_dir);
     WriteGeneratedModel(generated, (out / "model").string());
+    const double codegen_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - codegen_start).count();
     const fs::path build = out / "build";
     Run({"cmake", "-S", fw + "/target", "-B", build.string(), "-G", "Ninja",
          "-DCMAKE_TOOLCHAIN_FILE=" + fw + "/cmake/arm-none-eabi.cmake",
          "-DCMAKE_BUILD_TYPE=Release", "-DHILNAS_BOARD=" + options.board,
          "-DHILNAS_MODEL_DIR=" + (out / "model").string(),
-         "-DHILNAS_RUNTIME_VARIANT=" + options.runtime_variant},
+         "-DHILNAS_RUNTIME_VARIANT=" + options.runtime_variant,
+         std::string("-DHILNAS_ENERGY_MODE=") + (options.energy_mode ? "ON" : "OFF"),
+         "-DHILNAS_FAULT=" + options.fault},
         options.timeout, "configuring the firmware");
     Run({"cmake", "--build", build.string()}, options.timeout, "building the firmware");
     FirmwareBuild result;
     result.elf = (build / "hilnas-fw.elf").string();
     result.arena_bytes = generated.arena_bytes;
+    result.codegen_seconds = codegen_seconds;
     result.sizes = ParseSizeOutput(
         Run({"arm-none-eabi-size", "-A", "-d", result.elf}, options.timeout, "arm-none-eabi-size")
             .out);

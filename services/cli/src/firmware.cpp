@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "hilnas/arch/model.h"
+#include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/build.h"
@@ -100,15 +101,16 @@ int Artifact(const Args& args) {
 int Firmware(const Args& args) {
     if (args.empty() || args[0] != "build") {
         std::cout << "usage: hilnas firmware build --board BOARD ARTIFACT -o DIR [--runtime "
-                     "cortex_m|reference]\n";
+                     "cortex_m|reference] [--energy-mode]\n";
         return args.empty() ? 2 : (args[0] == "--help" ? 0 : 2);
     }
     ConfigSchema schema;
-    std::string boards;
-    for (const auto& b : firmware::Boards()) boards += (boards.empty() ? "" : ", ") + b;
+    const std::string boards = catalog::BoardTypeNames();
     schema.Add({"board", OptionType::kString, "", "one of " + boards})
         .Add({"o", OptionType::kString, "", "output directory"})
-        .Add({"runtime", OptionType::kString, "cortex_m", "kernels: cortex_m (DSP) or reference"});
+        .Add({"runtime", OptionType::kString, "cortex_m", "kernels: cortex_m (DSP) or reference"})
+        .Add({"energy_mode", OptionType::kBool, "false",
+              "MLPerf Tiny energy mode: timestamps on the board's timestamp pin"});
     Config config;
     if (!LoadOrHelp("hilnas firmware build --board BOARD ARTIFACT -o DIR", schema,
                     Args(args.begin() + 1, args.end()), config)) {
@@ -121,12 +123,14 @@ int Firmware(const Args& args) {
     options.board = config.GetString("board");
     options.out_dir = config.GetString("o");
     options.runtime_variant = config.GetString("runtime");
+    options.energy_mode = config.GetBool("energy_mode");
     const auto build = firmware::BuildFirmware(firmware::ReadArtifact(path), options);
     nlohmann::ordered_json j;
     j["board"] = options.board;
     j["elf"] = build.elf;
     j["toolchain"] = build.toolchain;
     j["runtime"] = options.runtime_variant;
+    j["energy_mode"] = options.energy_mode;
     j["sections"] = {{".isr_vector", build.sizes.isr_vector},
                      {".text", build.sizes.text},
                      {".rodata", build.sizes.rodata},

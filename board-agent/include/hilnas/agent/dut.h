@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +37,13 @@ struct Inference {
     uint64_t runs = 0;
     uint64_t min_ticks = 0;
     uint64_t max_ticks = 0;
+    // Each timed run's ticks, in run order (their sum is total_ticks); empty
+    // from energy-mode firmware, which prints nothing per run.
+    std::vector<uint64_t> lap_ticks;
+    // The two m-lap-us timestamps around the timed runs, in microseconds of the
+    // harness clock; both 0 from energy-mode firmware (its timestamps are pin
+    // edges for the energy monitor).
+    uint64_t lap_us_start = 0, lap_us_end = 0;
     std::string timer_kind;  // dwt-cyccnt | systick-icount
     uint64_t timer_hz = 0;
     uint64_t cpu_hz = 0;
@@ -52,12 +60,21 @@ class DutClient {
 
     // Waits for the boot's "m-ready". Throws Unavailable on time-out.
     void WaitForBoot();
+    // name: the vendor string of the MLPerf Tiny reply "m-name-dut-[<vendor>]"
+    // ("hilnas" for our harness). Throws Unavailable on any other reply.
+    std::string Name();
+    // timestamp: the device's m-lap-us time in microseconds, or nullopt from
+    // energy-mode firmware (it pulses its timestamp pin and prints nothing).
+    // Throws Unavailable on an e- line or a malformed reply.
+    std::optional<uint64_t> Timestamp();
     // Sends `command` + "%" and collects lines up to "m-ready". Throws
     // Unavailable on time-out (the device stopped answering).
     Reply Command(const std::string& command);
     // db load N, then the bytes as hex in chunks. Throws Unavailable on an e- line.
     void LoadInput(std::span<const int8_t> input);
-    // infer N W, parsed. Throws Unavailable on an e- line or a malformed reply.
+    // infer N W, parsed. Throws Unavailable on an e- line, a malformed reply
+    // (including lap lines that are not one per run), or when the device stops
+    // answering (a hung model).
     Inference Infer(int runs, int warmups);
 
   private:

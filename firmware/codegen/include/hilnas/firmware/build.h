@@ -1,6 +1,7 @@
 // Building firmware for a board: generate the model's C, cross-compile it
 // with the harness, the board support and the runtime (firmware/target), and
-// read the ELF's section sizes.
+// read the ELF's section sizes. The boards are the catalogue's
+// (hilnas/catalog/boards.h: BoardTypes(), FindBoardType()).
 #pragma once
 
 #include <chrono>
@@ -11,9 +12,6 @@
 #include "hilnas/v1/artifact.pb.h"
 
 namespace hilnas::firmware {
-
-// The boards firmware/boards supports.
-const std::vector<std::string>& Boards();
 
 struct ElfSizes {
     int64_t isr_vector = 0, text = 0, rodata = 0, exidx = 0, data = 0, bss = 0, stack = 0;
@@ -27,23 +25,36 @@ struct ElfSizes {
 ElfSizes ParseSizeOutput(const std::string& text);
 
 struct BuildOptions {
-    std::string board;                         // a folder of firmware/boards
-    std::string out_dir;                       // everything goes here, nothing elsewhere
+    std::string board;    // a catalogue board type (its firmware/boards folder)
+    std::string out_dir;  // everything goes here, nothing elsewhere
     std::string runtime_variant = "cortex_m";  // or "reference"
     std::string firmware_dir;                  // empty: $HILNAS_FIRMWARE_DIR, else this checkout's
+    // MLPerf Tiny energy mode: timestamps are falling edges on the board's
+    // timestamp pin (the catalogue's BoardType::timestamp_pin) instead of
+    // m-lap-us lines, and nothing is printed between infer's two timestamps.
+    // Only boards with a timestamp pin (not the emulated one).
+    bool energy_mode = false;
+    // TEST ONLY, for the agent's robustness tests; never for measurements.
+    //   ""               no fault
+    //   "hang-on-infer"  infer spins forever after m-infer-start: the board
+    //                    stops answering, as a crashed model would
+    //   "wrong-output"   one bit of the reported output is flipped
+    std::string fault;
     std::chrono::milliseconds timeout{std::chrono::minutes(5)};
 };
 
 struct FirmwareBuild {
     std::string elf;  // out_dir/build/hilnas-fw.elf
     ElfSizes sizes;
-    int64_t arena_bytes = 0;  // the planner's, as generated
-    std::string toolchain;    // e.g. "arm-none-eabi-gcc (15:12.2.rel1-1) 12.2.1 20221205"
+    int64_t arena_bytes = 0;     // the planner's, as generated
+    double codegen_seconds = 0;  // generating the model's C (the rest is compiling)
+    std::string toolchain;       // e.g. "arm-none-eabi-gcc (15:12.2.rel1-1) 12.2.1 20221205"
 };
 
-// Throws InvalidArgument for an unknown board or a bad artifact, Unavailable
-// when the toolchain is missing or the build fails (with the compiler's
-// last lines).
+// Throws InvalidArgument for an unknown board ("board"), energy_mode on a
+// board without a timestamp pin ("energy_mode"), an unknown fault ("fault"),
+// or a bad artifact; Unavailable when the toolchain is missing or the build
+// fails (with the compiler's last lines).
 FirmwareBuild BuildFirmware(const v1::Int8Model& model, const BuildOptions& options);
 
 }  // namespace hilnas::firmware
