@@ -1,6 +1,7 @@
 #include "hilnas/controller/objectives.h"
 
 #include "hilnas/arch/cost.h"
+#include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/job_spec.h"
 
@@ -23,9 +24,20 @@ std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model) {
     const arch::CostReport cost = arch::ComputeCost(g);
     return {Value(v1::OBJECTIVE_FLASH_BYTES, static_cast<double>(cost.flash_bytes),
                   v1::METRIC_SOURCE_COMPUTED),
-            Value(v1::OBJECTIVE_SRAM_BYTES, static_cast<double>(cost.arena_bytes),
+            Value(v1::OBJECTIVE_SRAM_BYTES, static_cast<double>(cost.sram_bytes),
                   v1::METRIC_SOURCE_COMPUTED),
             Value(v1::OBJECTIVE_MACS, static_cast<double>(cost.macs), v1::METRIC_SOURCE_COMPUTED)};
+}
+
+std::vector<v1::Metric> PredictionMetrics(const v1::Model& model) {
+    const arch::CostReport cost = arch::ComputeCost(arch::Analyze(arch::ModelFromProto(model)));
+    std::vector<v1::Metric> out(2);
+    out[0].set_name("predicted_sram_bytes");
+    out[0].set_value(static_cast<double>(cost.sram_bytes));
+    out[1].set_name("predicted_flash_bytes");
+    out[1].set_value(static_cast<double>(cost.flash_bytes));
+    for (auto& m : out) m.set_source(v1::METRIC_SOURCE_COMPUTED);
+    return out;
 }
 
 std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>& metrics,
@@ -52,11 +64,13 @@ std::vector<v1::ObjectiveValue> MeasurementObjectives(const v1::Measurement& m) 
     if (m.energy_source() != v1::METRIC_SOURCE_UNSPECIFIED && m.energy_uj() > 0) {
         out.push_back(Value(v1::OBJECTIVE_ENERGY_UJ, m.energy_uj(), m.energy_source()));
     } else {
-        // MicroNets: MCU power is nearly constant, so energy ~ P(board) x latency.
-        const BoardLimits limits = LimitsFor(m.board_type(), "measurement.board_type");
-        out.push_back(Value(v1::OBJECTIVE_ENERGY_UJ, limits.power_mw * m.latency_ms(),
-                            timing == v1::METRIC_SOURCE_EMULATED ? v1::METRIC_SOURCE_EMULATED
-                                                                 : v1::METRIC_SOURCE_ESTIMATED));
+        // An agent that sent no energy figure: MicroNets' estimate, P(board) x latency,
+        // from the catalogue's datasheet figures (never 0, always tagged estimated).
+        const catalog::BoardType& board =
+            catalog::FindBoardType(m.board_type(), "measurement.board_type");
+        out.push_back(Value(v1::OBJECTIVE_ENERGY_UJ,
+                            catalog::EstimatedEnergyUj(board, m.latency_ms()),
+                            v1::METRIC_SOURCE_ESTIMATED));
     }
     if (m.flash().total_bytes() > 0) {
         out.push_back(

@@ -86,6 +86,12 @@ grpc::ServerUnaryReactor* WorkServiceImpl::CompleteTrial(grpc::CallbackServerCon
         store::TrainingResult result;
         result.metrics.assign(req->metrics().begin(), req->metrics().end());
         result.objectives = TrainingObjectives(result.metrics, artifact.model());
+        for (v1::Metric& m : PredictionMetrics(artifact.model())) {
+            // Predictions are the controller's: a trainer's metric of the same name is replaced.
+            std::erase_if(result.metrics,
+                          [&](const v1::Metric& x) { return x.name() == m.name(); });
+            result.metrics.push_back(std::move(m));
+        }
         result.final_model = artifact.model();
         result.artifacts.push_back(req->model());
         if (req->has_checkpoint() && !req->checkpoint().data().empty()) {

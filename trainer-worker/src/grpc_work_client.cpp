@@ -11,31 +11,7 @@ namespace hilnas::trainer {
 
 namespace {
 
-[[noreturn]] void Throw(const grpc::Status& s, const char* method) {
-    const std::string what = std::string(method) + ": " + rpc::DescribeStatus(s);
-    switch (s.error_code()) {
-        case grpc::StatusCode::INVALID_ARGUMENT:
-            throw InvalidArgument(what);
-        case grpc::StatusCode::NOT_FOUND:
-            throw NotFound(what);
-        case grpc::StatusCode::FAILED_PRECONDITION:
-            throw FailedPrecondition(what);
-        case grpc::StatusCode::PERMISSION_DENIED:
-            throw PermissionDenied(what);
-        case grpc::StatusCode::UNAUTHENTICATED:
-            throw Unauthenticated(what);
-        case grpc::StatusCode::RESOURCE_EXHAUSTED:
-            throw ResourceExhausted(what);
-        case grpc::StatusCode::DEADLINE_EXCEEDED:
-            throw DeadlineExceeded(what);
-        case grpc::StatusCode::UNAVAILABLE:
-        case grpc::StatusCode::ABORTED:
-        case grpc::StatusCode::CANCELLED:
-            throw Unavailable(what);
-        default:
-            throw Internal(what);
-    }
-}
+using rpc::ThrowStatus;
 
 class GrpcWorkClient : public WorkClient {
   public:
@@ -50,7 +26,7 @@ class GrpcWorkClient : public WorkClient {
         auto ctx = rpc::MakeContext(options_.call_timeout + wait, options_.token);
         v1::LeaseTrialResponse resp;
         const grpc::Status s = stub_->LeaseTrial(ctx.get(), req, &resp);
-        if (!s.ok()) Throw(s, "LeaseTrial");
+        if (!s.ok()) ThrowStatus(s, "LeaseTrial");
         return resp;
     }
     v1::LeaseHeartbeatResponse Heartbeat(const v1::LeaseHeartbeatRequest& req) override {
@@ -85,7 +61,7 @@ class GrpcWorkClient : public WorkClient {
             data += chunk.data();
         }
         const grpc::Status s = reader->Finish();
-        if (!s.ok()) Throw(s, "FetchArtifact");
+        if (!s.ok()) ThrowStatus(s, "FetchArtifact");
         if (!sha.empty() && sha != Sha256Hex(data)) {
             throw Unavailable("FetchArtifact: artifact " + artifact_id + " fails its sha256");
         }
@@ -97,7 +73,7 @@ class GrpcWorkClient : public WorkClient {
     Resp Call(Method method, const Req& req, Resp resp, const char* name) {
         auto ctx = rpc::MakeContext(options_.call_timeout, options_.token);
         const grpc::Status s = ((*stub_).*method)(ctx.get(), req, &resp);
-        if (!s.ok()) Throw(s, name);
+        if (!s.ok()) ThrowStatus(s, name);
         return resp;
     }
 

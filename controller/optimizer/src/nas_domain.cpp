@@ -64,7 +64,7 @@ Assessment NasDomain::Assess(const Vector& x) const {
         return a;
     }
     a.feasible = (limits_.max_flash_bytes <= 0 || cost.flash_bytes <= limits_.max_flash_bytes) &&
-                 (limits_.max_sram_bytes <= 0 || cost.arena_bytes <= limits_.max_sram_bytes) &&
+                 (limits_.max_sram_bytes <= 0 || cost.sram_bytes <= limits_.max_sram_bytes) &&
                  (limits_.max_macs <= 0 || cost.macs <= limits_.max_macs);
     auto log_scaled = [](int64_t v, double decades) {
         return std::clamp(std::log10(static_cast<double>(std::max<int64_t>(v, 1))) / decades, 0.0,
@@ -77,7 +77,7 @@ Assessment NasDomain::Assess(const Vector& x) const {
                 a.known[i] = static_cast<double>(cost.flash_bytes);
                 break;
             case NasObjective::kSramBytes:
-                a.known[i] = static_cast<double>(cost.arena_bytes);
+                a.known[i] = static_cast<double>(cost.sram_bytes);
                 break;
             case NasObjective::kMacs:
                 a.known[i] = static_cast<double>(cost.macs);

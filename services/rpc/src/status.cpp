@@ -94,3 +94,35 @@ std::string DescribeStatus(const grpc::Status& status) {
 }
 
 }  // namespace hilnas::rpc
+
+namespace hilnas::rpc {
+
+void ThrowStatus(const grpc::Status& s, const char* method) {
+    const std::string what = std::string(method) + ": " + DescribeStatus(s);
+    switch (s.error_code()) {
+        case grpc::StatusCode::INVALID_ARGUMENT:
+            throw InvalidArgument(what);
+        case grpc::StatusCode::NOT_FOUND:
+            throw NotFound(what);
+        case grpc::StatusCode::ALREADY_EXISTS:
+            throw AlreadyExists(what);
+        case grpc::StatusCode::FAILED_PRECONDITION:
+            throw FailedPrecondition(what);
+        case grpc::StatusCode::PERMISSION_DENIED:
+            throw PermissionDenied(what);
+        case grpc::StatusCode::UNAUTHENTICATED:
+            throw Unauthenticated(what);
+        case grpc::StatusCode::RESOURCE_EXHAUSTED:
+            throw ResourceExhausted(what);
+        case grpc::StatusCode::DEADLINE_EXCEEDED:
+            throw DeadlineExceeded(what);
+        case grpc::StatusCode::UNAVAILABLE:
+        case grpc::StatusCode::ABORTED:
+        case grpc::StatusCode::CANCELLED:
+            throw Unavailable(what);
+        default:
+            throw Internal(what);
+    }
+}
+
+}  // namespace hilnas::rpc

@@ -115,7 +115,8 @@ SELECT trial_id, board_id, board_type, agent_id, cycles, latency_ms, energy_uj, 
        energy_source, sram_static_bytes, sram_stack_bytes, sram_arena_bytes, sram_bytes,
        flash_text_bytes, flash_rodata_bytes, flash_data_bytes, flash_bytes, outputs_match_host,
        toolchain, firmware_sha256, clock_hz, timing_method, debugger, debugger_version, meter,
-       agent_version, warmup_runs, timed_runs, hilnas_epoch_us(measured_at)
+       agent_version, warmup_runs, timed_runs, hilnas_epoch_us(measured_at), latency_p10_ms,
+       latency_p90_ms, outputs_checked, runtime_variant, meter_version
 FROM measurements WHERE trial_id = ANY ($1::uuid[]) ORDER BY trial_id, id)sql"};
 
 inline constexpr Query kLoadArtifactRefs{"load_artifact_refs", R"sql(
@@ -199,7 +200,8 @@ FROM next, jobs j
 WHERE t.id = next.id AND j.id = t.job_id
 RETURNING t.id, t.lease_id, t.attempts + 1, hilnas_epoch_us(t.lease_expires_at), t.job_id,
           jsonb_strip_nulls(jsonb_build_object('board_type', j.board_type,
-                                               'measurement', j.spec -> 'measurement'))::text)sql"};
+                                               'measurement', j.spec -> 'measurement',
+                                               'dataset', j.spec -> 'dataset'))::text)sql"};
 
 inline constexpr Query kLoadArtifactByKind{"load_artifact_by_kind", R"sql(
 SELECT id, trial_id, kind, sha256, size_bytes, data FROM artifacts
@@ -301,11 +303,13 @@ INSERT INTO measurements (
     energy_source, sram_static_bytes, sram_stack_bytes, sram_arena_bytes, sram_bytes,
     flash_text_bytes, flash_rodata_bytes, flash_data_bytes, flash_bytes, outputs_match_host,
     toolchain, firmware_sha256, clock_hz, timing_method, debugger, debugger_version, meter,
-    agent_version, warmup_runs, timed_runs, measured_at)
+    agent_version, warmup_runs, timed_runs, measured_at, latency_p10_ms, latency_p90_ms,
+    outputs_checked, runtime_variant, meter_version)
 VALUES ($1, $2, $3, $4, $5::bigint, $6::float8, $7::float8, $8, $9, $10::bigint, $11::bigint,
         $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::bigint,
         $18::boolean, $19, $20, $21::bigint, $22, $23, $24, $25, $26, $27::integer,
-        $28::integer, coalesce(hilnas_from_epoch_us($29::bigint), now())))sql"};
+        $28::integer, coalesce(hilnas_from_epoch_us($29::bigint), now()), $30::float8,
+        $31::float8, $32::integer, $33, $34))sql"};
 
 inline constexpr Query kBoardMeasured{"board_measured", R"sql(
 UPDATE boards SET consecutive_failures = 0, last_seen_at = now() WHERE id = $1)sql"};

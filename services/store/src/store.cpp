@@ -122,6 +122,11 @@ void FillMeasurement(const pqxx::row& r, v1::Measurement* m) {
     p->set_warmup_runs(r[26].as<int>());
     p->set_timed_runs(r[27].as<int>());
     SetTimestamp(r[28], m, &v1::Measurement::mutable_measured_at);
+    if (!r["latency_p10_ms"].is_null()) m->set_latency_p10_ms(r["latency_p10_ms"].as<double>());
+    if (!r["latency_p90_ms"].is_null()) m->set_latency_p90_ms(r["latency_p90_ms"].as<double>());
+    m->set_outputs_checked(r["outputs_checked"].as<int>());
+    p->set_runtime_variant(r["runtime_variant"].as<std::string>());
+    p->set_meter_version(r["meter_version"].as<std::string>());
 }
 
 std::vector<std::string> ValidObjectiveNames(const v1::JobSpec& spec) {

@@ -66,6 +66,19 @@ void ValidateMeasurement(const v1::Measurement& m) {
     if (!std::isfinite(m.energy_uj()) || m.energy_uj() < 0) {
         throw InvalidArgument("must be finite and >= 0", "measurement.energy_uj");
     }
+    for (const auto& [value, field] :
+         {std::pair{m.latency_p10_ms(), "measurement.latency_p10_ms"},
+          std::pair{m.latency_p90_ms(), "measurement.latency_p90_ms"}}) {
+        if (!std::isfinite(value) || value < 0)
+            throw InvalidArgument("must be finite and >= 0", field);
+    }
+    if (m.latency_p10_ms() > 0 && m.latency_p90_ms() > 0 &&
+        !(m.latency_p10_ms() <= m.latency_ms() && m.latency_ms() <= m.latency_p90_ms())) {
+        throw InvalidArgument("must satisfy p10 <= latency_ms <= p90", "measurement.latency_ms");
+    }
+    if (m.outputs_checked() < 0) {
+        throw InvalidArgument("must be >= 0", "measurement.outputs_checked");
+    }
     if (m.cycles() > static_cast<uint64_t>(INT64_MAX)) {
         throw InvalidArgument("out of range", "measurement.cycles");
     }
@@ -333,6 +346,7 @@ std::optional<MeasurementLease> Store::ClaimMeasurement(const std::string& agent
             FromJson(r[5].as<std::string>(), &part);
             task.set_board_type(part.board_type());
             *task.mutable_settings() = part.measurement();
+            *task.mutable_dataset() = part.dataset();
             const pqxx::result model = Exec(tx, sql::kLoadArtifactByKind, task.trial_id(),
                                             ArtifactKindName(v1::ARTIFACT_INT8_MODEL));
             if (!model.empty()) {
@@ -364,6 +378,8 @@ v1::TrialState Store::CompleteMeasurement(const std::string& agent_id, const std
     }
     const bool has_energy = m.energy_source() != v1::METRIC_SOURCE_UNSPECIFIED;
     const std::string energy = FormatDouble(m.energy_uj());
+    const std::string p10 = FormatDouble(m.latency_p10_ms());
+    const std::string p90 = FormatDouble(m.latency_p90_ms());
     const std::string measured_at =
         m.has_measured_at() ? std::to_string(TimeUtil::TimestampToMicroseconds(m.measured_at()))
                             : "";
@@ -385,7 +401,10 @@ v1::TrialState Store::CompleteMeasurement(const std::string& agent_id, const std
              m.flash().text_bytes(), m.flash().rodata_bytes(), m.flash().data_bytes(),
              m.flash().total_bytes(), m.outputs_match_host(), p.toolchain(), p.firmware_sha256(),
              p.clock_hz(), p.timing_method(), p.debugger(), p.debugger_version(), p.meter(),
-             p.agent_version(), p.warmup_runs(), p.timed_runs(), NullIfEmpty(measured_at));
+             p.agent_version(), p.warmup_runs(), p.timed_runs(), NullIfEmpty(measured_at),
+             m.latency_p10_ms() > 0 ? p10.c_str() : nullptr,
+             m.latency_p90_ms() > 0 ? p90.c_str() : nullptr, m.outputs_checked(),
+             p.runtime_variant(), p.meter_version());
         UpsertObjectives(tx, held.trial_id, result.objectives);
         if (result.firmware) InsertArtifact(tx, held.trial_id, firmware);
         Exec(tx, sql::kBoardMeasured, held.board_id);

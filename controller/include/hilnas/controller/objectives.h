@@ -1,7 +1,9 @@
 // Objective values from what trainers and agents report. All minimised.
 //   error         1 - int8 accuracy (the trainer's host-runtime figure)
-//   flash_bytes   cost model (weights + code estimate) until measured; the ELF's flash after
-//   sram_bytes    the planner's arena until measured; the board's static RAM + stack after
+//   flash_bytes   cost model (weights + code estimate) until measured; the ELF's
+//                 .text + .rodata + .data after
+//   sram_bytes    cost model (arena + runtime RAM + stack estimate) until measured;
+//                 .data + .bss (arena included) + the stack high-water mark after
 //   macs          cost model, exact
 //   latency_ms    measured (or emulated) per inference
 //   energy_uj     measured with a meter, else estimated as P(board) x latency
@@ -26,5 +28,10 @@ std::vector<v1::ObjectiveValue> MeasurementObjectives(const v1::Measurement& mea
 
 // The cost model's objectives for a model, for candidates before training.
 std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model);
+
+// The cost model's predictions of what a board agent measures, kept beside the
+// measurement (metrics predicted_sram_bytes and predicted_flash_bytes, source
+// computed) so v_prediction_error can compare them.
+std::vector<v1::Metric> PredictionMetrics(const v1::Model& model);
 
 }  // namespace hilnas::controller

@@ -16,7 +16,7 @@ namespace hilnas::optimizer {
 enum class NasObjective {
     kError,           // learnt: validation error
     kFlashBytes,      // known: CostReport::flash_bytes
-    kSramBytes,       // known: CostReport::arena_bytes (the runtime's memory plan)
+    kSramBytes,       // known: CostReport::sram_bytes (arena + runtime RAM + stack estimate)
     kMacs,            // known: CostReport::macs
     kModelSizeBytes,  // known: CostReport::nonzero_weight_bytes (SpArSe's model size)
     kLatency,         // learnt: measured on a board

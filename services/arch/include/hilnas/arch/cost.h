@@ -20,7 +20,15 @@
 //   code_bytes    an estimate of the firmware's code for the kernels the model
 //                 uses, the generated invoke() and the harness (to be
 //                 calibrated against real ELF sizes).
-//   flash_bytes   weight_bytes + code_bytes.
+//   flash_bytes   weight_bytes + code_bytes: the prediction of the ELF's
+//                 .text + .rodata + .data that a board agent measures.
+//   runtime_ram_bytes  the firmware's static RAM outside the arena (.data and
+//                 .bss of the harness and board support, the harness's copy
+//                 of the input), calibrated against ELF sizes.
+//   stack_bytes_estimate  the stack high-water mark inference reaches.
+//   sram_bytes    arena_bytes + runtime_ram_bytes + stack_bytes_estimate: the
+//                 prediction of the SRAM a board agent measures (.data + .bss,
+//                 arena included, + the stack high-water mark).
 #pragma once
 
 #include <cstdint>
@@ -50,6 +58,9 @@ struct CostReport {
     int64_t arena_bytes = 0;
     int64_t code_bytes = 0;
     int64_t flash_bytes = 0;
+    int64_t runtime_ram_bytes = 0;
+    int64_t stack_bytes_estimate = 0;
+    int64_t sram_bytes = 0;
     std::vector<LayerCost> layers;
     MemoryPlan plan;
 };

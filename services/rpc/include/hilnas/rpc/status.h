@@ -23,6 +23,11 @@ std::string DescribeStatus(const grpc::Status& status);
 
 grpc::Status InternalError(const char* method, const char* what);
 
+// The client side of the boundary: throws the hilnas error for a failed call
+// (INVALID_ARGUMENT -> InvalidArgument, ..., UNAVAILABLE, ABORTED and CANCELLED
+// -> Unavailable, anything unknown -> Internal), its message "Method: CODE: text".
+[[noreturn]] void ThrowStatus(const grpc::Status& status, const char* method);
+
 template <typename Fn>
 grpc::Status Guard(const char* method, Fn&& fn) {
     try {
