@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs every dependency, builds, and runs hilnas's main job on this
 # machine with the embedded defaults: a private PostgreSQL, the controller, a
-# CPU trainer worker, and a Fashion-MNIST search (examples/local-job.yaml),
-# followed to its end; then prints its Pareto front.
+# CPU trainer worker, a board agent with one emulated board (an STM32F405
+# under QEMU), and a Fashion-MNIST search (examples/local-job.yaml), followed
+# to its end; then prints its Pareto front with measured figures.
 #
 #   bash deploy/run-local.sh              install, build, run the search
 #   bash deploy/run-local.sh JOB.yaml     the same with another job spec
@@ -18,7 +19,7 @@ address=${HILNAS_LISTEN:-127.0.0.1:50051}
 hilnas=build/services/cli/hilnas
 
 stop() {
-    for name in trainer controller db; do
+    for name in agent trainer controller db; do
         pidfile="$state/$name.pid"
         if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
             kill -TERM "$(cat "$pidfile")"
@@ -60,6 +61,8 @@ start controller build/controller/hilnas-controller --database "$(cat "$state/pg
 wait_for "$state/port" controller
 start trainer build/trainer-worker/hilnas-trainer --controller "$address" --device auto \
     --threads "$(nproc)"
+start agent build/board-agent/hilnas-agent --controller "$address" \
+    --cache_dir "$state/firmware-cache"
 "$hilnas" ping --controller "$address"
 
 job_id=$("$hilnas" submit "$job" --controller "$address" | sed -n 's/.*"job_id":"\([^"]*\)".*/\1/p')

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "hilnas/common/errors.h"
@@ -27,6 +28,19 @@ QemuBoard::QemuBoard(QemuOptions options) : options_(std::move(options)) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "hilnas-qemu-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) throw Unavailable("cannot create a temporary directory");
     dir_ = tmpl;
+    try {
+        Boot();
+    } catch (...) {
+        // No destructor runs for a constructor that throws: clean up here.
+        if (fd_ >= 0) ::close(fd_);
+        if (process_) process_->Stop(std::chrono::milliseconds(2000));
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        throw;
+    }
+}
+
+void QemuBoard::Boot() {
     const std::string sock = dir_ + "/serial.sock";
     ProcessOptions p;
     p.argv = {options_.qemu,    "-M",
@@ -50,9 +64,12 @@ QemuBoard::QemuBoard(QemuOptions options) : options_(std::move(options)) {
         ::close(fd_);
         fd_ = -1;
         if (!process_->Running()) {
-            throw Unavailable("qemu-system-arm " +
-                              DescribeWaitStatus(process_->status().value_or(0)) + "; see " + dir_ +
-                              "/qemu.log");
+            std::ifstream log(dir_ + "/qemu.log");
+            std::string first;
+            std::getline(log, first);
+            throw Unavailable(options_.qemu + " " +
+                              DescribeWaitStatus(process_->status().value_or(0)) +
+                              (first.empty() ? "" : ": " + first));
         }
         if (std::chrono::steady_clock::now() > deadline) {
             throw Unavailable("qemu-system-arm did not open its serial socket in time");

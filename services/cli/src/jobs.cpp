@@ -177,20 +177,41 @@ int Front(const Args& args) {
         std::cout << Print(front) << "\n";
         return 0;
     }
+    // Each value with where it came from: computed (cost model), evaluated (host
+    // int8 runtime), measured, estimated, emulated (QEMU instruction counts).
+    auto tagged = [](double value, v1::MetricSource source) {
+        static const char* const kTags[] = {"?",        "computed",  "evaluated",
+                                            "measured", "estimated", "emulated"};
+        const int i = static_cast<int>(source);
+        char cell[64];
+        std::snprintf(cell, sizeof cell, "%.6g %s", value, i >= 0 && i < 6 ? kTags[i] : "?");
+        return std::string(cell);
+    };
+    bool energy_column = true;
+    for (int o : front.objectives()) energy_column = energy_column && o != v1::OBJECTIVE_ENERGY_UJ;
     std::printf("%-6s", "trial");
     for (int o : front.objectives()) {
         std::string name = v1::Objective_Name(static_cast<v1::Objective>(o));
-        std::printf(" %14s", name.substr(std::string("OBJECTIVE_").size()).c_str());
+        std::printf(" %22s", name.substr(std::string("OBJECTIVE_").size()).c_str());
     }
+    if (energy_column) std::printf(" %22s", "ENERGY_UJ");
     std::printf(" %14s  %s\n", "int8_accuracy", "trial id");
     for (const v1::Trial& t : front.trials()) {
         std::printf("%-6d", t.number());
         for (int o : front.objectives()) {
-            double value = std::nan("");
+            std::string cell = "-";
             for (const auto& v : t.objectives()) {
-                if (v.objective() == o) value = v.value();
+                if (v.objective() == o) cell = tagged(v.value(), v.source());
             }
-            std::printf(" %14.6g", value);
+            std::printf(" %22s", cell.c_str());
+        }
+        if (energy_column) {
+            const std::string cell =
+                t.measurements_size() > 0
+                    ? tagged(t.measurements(t.measurements_size() - 1).energy_uj(),
+                             t.measurements(t.measurements_size() - 1).energy_source())
+                    : "-";
+            std::printf(" %22s", cell.c_str());
         }
         double accuracy = std::nan("");
         for (const auto& m : t.metrics()) {

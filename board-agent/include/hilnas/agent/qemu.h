@@ -41,6 +41,7 @@ class QemuBoard : public SerialLink {
     static std::string Version(const std::string& qemu = "qemu-system-arm");
 
   private:
+    void Boot();  // starts QEMU and connects to its serial socket
     QemuOptions options_;
     std::string dir_;
     std::unique_ptr<Process> process_;

@@ -1,0 +1,107 @@
+#include "hilnas/agent/firmware_cache.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "hilnas/common/errors.h"
+#include "hilnas/common/subprocess.h"
+#include "hilnas/common/version.h"
+#include "hilnas/firmware/artifact.h"
+
+namespace hilnas::agent {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// What identifies a build beyond its directory name; an entry whose stamp
+// differs (another toolchain, another hilnas) is rebuilt.
+std::string Stamp(const std::string& toolchain) {
+    return std::string("hilnas ") + Version() + "\n" + toolchain + "\n";
+}
+
+std::string ReadFile(const fs::path& p) {
+    std::ifstream in(p);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void WriteEntry(const fs::path& dir, const std::string& stamp, const firmware::FirmwareBuild& b) {
+    std::ofstream out(dir / "entry.tmp");
+    const auto& s = b.sizes;
+    out << stamp << b.arena_bytes << ' ' << s.isr_vector << ' ' << s.text << ' ' << s.rodata << ' '
+        << s.exidx << ' ' << s.data << ' ' << s.bss << ' ' << s.stack << '\n';
+    out.close();
+    if (!out) throw Unavailable("cannot write the firmware cache entry in " + dir.string());
+    fs::rename(dir / "entry.tmp", dir / "entry");  // an entry exists only once complete
+}
+
+bool ReadEntry(const fs::path& dir, const std::string& stamp, firmware::FirmwareBuild* b) {
+    const std::string text = ReadFile(dir / "entry");
+    if (text.rfind(stamp, 0) != 0) return false;
+    std::istringstream in(text.substr(stamp.size()));
+    auto& s = b->sizes;
+    if (!(in >> b->arena_bytes >> s.isr_vector >> s.text >> s.rodata >> s.exidx >> s.data >>
+          s.bss >> s.stack)) {
+        return false;
+    }
+    b->elf = (dir / "build" / "hilnas-fw.elf").string();
+    return fs::exists(b->elf);
+}
+
+double Seconds(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+FirmwareCache::FirmwareCache(std::string dir) : dir_(std::move(dir)) {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) throw Unavailable("cannot create the firmware cache " + dir_ + ": " + ec.message());
+}
+
+CachedFirmware FirmwareCache::Get(const v1::Int8Model& model, firmware::BuildOptions options) {
+    std::lock_guard lock(mu_);
+    if (toolchain_.empty()) {
+        ProcessOptions p;
+        p.argv = {"arm-none-eabi-gcc", "--version"};
+        p.timeout = std::chrono::seconds(20);
+        const ProcessResult r = RunProcess(p);
+        if (!r.ok()) throw Unavailable("arm-none-eabi-gcc " + r.Describe());
+        toolchain_ = r.out.substr(0, r.out.find('\n'));
+    }
+    const std::string digest = firmware::ArtifactDigest(model);
+    std::string name = digest.substr(0, 24) + "-" + options.board + "-" + options.runtime_variant;
+    if (options.energy_mode) name += "-energy";
+    if (!options.fault.empty()) name += "-fault-" + options.fault;
+    const fs::path entry = fs::path(dir_) / name;
+    const std::string stamp = Stamp(toolchain_);
+    CachedFirmware out;
+    if (ReadEntry(entry, stamp, &out.build)) {
+        out.build.toolchain = toolchain_;
+        out.hit = true;
+        ++hits_;
+        return out;
+    }
+    ++misses_;
+    std::error_code ec;
+    fs::remove_all(entry, ec);
+    options.out_dir = entry.string();
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        out.build = firmware::BuildFirmware(model, options);
+    } catch (...) {
+        fs::remove_all(entry, ec);
+        throw;
+    }
+    out.codegen_seconds = out.build.codegen_seconds;
+    out.compile_seconds = Seconds(std::chrono::steady_clock::now() - start) - out.codegen_seconds;
+    WriteEntry(entry, stamp, out.build);
+    return out;
+}
+
+}  // namespace hilnas::agent
