@@ -39,7 +39,7 @@ Vector NasProxy(const NasDomain& domain, const Vector& x) {
     const double lr = std::log10(p.learning_rate) + 2.5;
     const double error = 0.04 + 0.8 / (1.0 + std::exp((c - 10.5) / 0.8)) + 0.2 * lr * lr +
                          0.01 * (4.0 - static_cast<double>(p.blocks.size()));
-    return {error, static_cast<double>(cost.flash_bytes), static_cast<double>(cost.arena_bytes)};
+    return {error, static_cast<double>(cost.flash_bytes), static_cast<double>(cost.sram_bytes)};
 }
 
 }  // namespace

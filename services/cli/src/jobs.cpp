@@ -187,7 +187,9 @@ int Front(const Args& args) {
         std::snprintf(cell, sizeof cell, "%.6g %s", value, i >= 0 && i < 6 ? kTags[i] : "?");
         return std::string(cell);
     };
-    bool energy_column = true;
+    // Measured trials carry an energy figure even when the job does not optimise it.
+    bool energy_column = false;
+    for (const v1::Trial& t : front.trials()) energy_column |= t.measurements_size() > 0;
     for (int o : front.objectives()) energy_column = energy_column && o != v1::OBJECTIVE_ENERGY_UJ;
     std::printf("%-6s", "trial");
     for (int o : front.objectives()) {
