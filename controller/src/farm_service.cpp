@@ -1,5 +1,6 @@
 #include <set>
 
+#include "hilnas/catalog/boards.h"
 #include "hilnas/controller/objectives.h"
 #include "long_poll.h"
 #include "services.h"
@@ -17,6 +18,7 @@ grpc::ServerUnaryReactor* FarmServiceImpl::RegisterAgent(grpc::CallbackServerCon
             const std::string at = "boards[" + std::to_string(i) + "]";
             Require(b.board_id(), (at + ".board_id").c_str());
             Require(b.board_type(), (at + ".board_type").c_str());
+            catalog::FindBoardType(b.board_type(), at + ".board_type");
             if (!ids.insert(b.board_id()).second) {
                 throw InvalidArgument("duplicate board id '" + b.board_id() + "'",
                                       at + ".board_id");
@@ -61,7 +63,8 @@ grpc::ServerUnaryReactor* FarmServiceImpl::Heartbeat(grpc::CallbackServerContext
     return RunUnary(deps_, ctx, Role::kAgent, "Heartbeat", [this, req, resp] {
         Require(req->holder_id(), "holder_id");
         Require(req->lease_id(), "lease_id");
-        *resp = deps_.store->RenewLease(req->holder_id(), req->lease_id(), deps_.options.lease);
+        *resp = deps_.store->RenewLease(req->holder_id(), req->lease_id(), deps_.options.lease,
+                                        store::LeaseKind::kMeasure);
         return grpc::Status::OK;
     });
 }

@@ -47,7 +47,8 @@ grpc::ServerUnaryReactor* WorkServiceImpl::Heartbeat(grpc::CallbackServerContext
     return RunUnary(deps_, ctx, Role::kWorker, "Heartbeat", [this, req, resp] {
         Require(req->holder_id(), "holder_id");
         Require(req->lease_id(), "lease_id");
-        *resp = deps_.store->RenewLease(req->holder_id(), req->lease_id(), deps_.options.lease);
+        *resp = deps_.store->RenewLease(req->holder_id(), req->lease_id(), deps_.options.lease,
+                                        store::LeaseKind::kTrain);
         return grpc::Status::OK;
     });
 }
@@ -59,7 +60,8 @@ grpc::ServerUnaryReactor* WorkServiceImpl::ReportProgress(grpc::CallbackServerCo
         Require(req->worker_id(), "worker_id");
         Require(req->lease_id(), "lease_id");
         resp->set_action(
-            deps_.store->ReportProgress(req->worker_id(), req->lease_id(), req->progress()));
+            deps_.store->ReportProgress(req->worker_id(), req->lease_id(), req->progress(),
+                                        store::LeaseKind::kTrain));
         return grpc::Status::OK;
     });
 }

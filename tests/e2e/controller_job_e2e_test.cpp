@@ -372,6 +372,22 @@ TEST(ControllerJob, RolesAndSpecErrorsAreEnforced) {
         auto ctx = rpc::MakeContext(10s, kUserToken);
         EXPECT_EQ(search->GetJob(ctx.get(), get, &job).error_code(), grpc::StatusCode::NOT_FOUND);
     }
+    {
+        // An agent cannot register a board type the catalogue does not know.
+        auto farm = v1::FarmService::NewStub(rpc::MakeChannel(controller.address()));
+        v1::RegisterAgentRequest reg;
+        reg.set_agent_id("agent-x");
+        auto* board = reg.add_boards();
+        board->set_board_id("agent-x/uno");
+        board->set_board_type("arduino-uno");
+        board->set_debugger(v1::DEBUGGER_OPENOCD);
+        v1::RegisterAgentResponse r;
+        auto ctx = rpc::MakeContext(10s, kAgentToken);
+        const grpc::Status s = farm->RegisterAgent(ctx.get(), reg, &r);
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        EXPECT_THAT(s.error_message(),
+                    HasSubstr("boards[0].board_type: unknown board type 'arduino-uno'"));
+    }
 }
 
 }  // namespace

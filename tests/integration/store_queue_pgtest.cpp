@@ -200,13 +200,17 @@ TEST_F(QueueTest, RenewingExtendsTheLeaseForItsHolderOnly) {
     store_->InsertTrials(job, testing::SomeTrials(1));
     const auto lease = store_->ClaimTrial("w", testing::Cpu(), milliseconds(1000));
     ASSERT_TRUE(lease);
-    const v1::LeaseHeartbeatResponse renewed =
-        store_->RenewLease("w", lease->lease.lease_id(), std::chrono::minutes(10));
+    const v1::LeaseHeartbeatResponse renewed = store_->RenewLease(
+        "w", lease->lease.lease_id(), std::chrono::minutes(10), store::LeaseKind::kTrain);
     EXPECT_EQ(renewed.action(), v1::LEASE_ACTION_CONTINUE);
     EXPECT_GT(TimeUtil::TimestampToMicroseconds(renewed.expires_at()),
               TimeUtil::TimestampToMicroseconds(lease->lease.expires_at()));
 
     EXPECT_THROW(store_->RenewLease("intruder", lease->lease.lease_id()), FailedPrecondition);
+    // A training lease is not renewed as a measurement's (an agent naming the worker).
+    EXPECT_THROW(store_->RenewLease("w", lease->lease.lease_id(), std::chrono::minutes(10),
+                                    store::LeaseKind::kMeasure),
+                 FailedPrecondition);
     EXPECT_THROW(store_->RenewLease("w", "00000000-0000-4000-8000-000000000000"), NotFound);
     EXPECT_THROW(store_->RenewLease("w", "not-a-lease"), InvalidArgument);
     EXPECT_EQ(store_->ReportProgress("w", lease->lease.lease_id(), v1::TrialProgress()),
@@ -307,9 +311,22 @@ TEST_F(QueueTest, ATrialIsTrainedThenMeasuredOnABoardOfItsType) {
     EXPECT_EQ(store_->GetTrial(trial).state(), v1::TRIAL_MEASURING);
     // The board is busy now.
     EXPECT_THROW(store_->ClaimMeasurement("lab-1", "lab-1/qemu-0"), FailedPrecondition);
-    // A training completion cannot use a measurement lease.
+    // A training completion cannot use a measurement lease, nor can a trainer's
+    // heartbeat or progress renew it (and an agent's heartbeat renews it).
     EXPECT_THROW(store_->CompleteTrial("lab-1", measuring->lease.lease_id(), trained),
                  FailedPrecondition);
+    EXPECT_THROW(store_->RenewLease("lab-1", measuring->lease.lease_id(), milliseconds(1000),
+                                    store::LeaseKind::kTrain),
+                 FailedPrecondition);
+    EXPECT_THROW(store_->ReportProgress("lab-1", measuring->lease.lease_id(), v1::TrialProgress(),
+                                        store::LeaseKind::kTrain),
+                 FailedPrecondition);
+    EXPECT_EQ(store_->RenewLease("lab-1", measuring->lease.lease_id(), milliseconds(60000),
+                                 store::LeaseKind::kMeasure)
+                  .action(),
+              v1::LEASE_ACTION_CONTINUE);
+    // The task names the job's dataset, whose validation split the agent checks outputs on.
+    EXPECT_EQ(measuring->task.dataset().name(), "fashion-mnist");
 
     store::MeasurementResult measured;
     measured.measurement = testing::SomeMeasurement();
@@ -340,6 +357,10 @@ TEST_F(QueueTest, ATrialIsTrainedThenMeasuredOnABoardOfItsType) {
     EXPECT_EQ(m.flash().total_bytes(), 130100);
     EXPECT_EQ(m.provenance().toolchain(), "arm-none-eabi-gcc 12.2.1 -O2");
     EXPECT_EQ(m.provenance().clock_hz(), 168000000);
+    EXPECT_EQ(m.latency_p10_ms(), 7.25);
+    EXPECT_EQ(m.latency_p90_ms(), 8.0);
+    EXPECT_EQ(m.outputs_checked(), 3);
+    EXPECT_EQ(m.provenance().runtime_variant(), "cortex_m");
     EXPECT_EQ(t.artifacts_size(), 3);
     EXPECT_TRUE(t.on_front());  // the job's only complete trial
 

@@ -127,6 +127,10 @@ inline v1::Measurement SomeMeasurement() {
     m.mutable_provenance()->set_debugger("qemu");
     m.mutable_provenance()->set_debugger_version("7.2");
     m.mutable_provenance()->set_timed_runs(10);
+    m.set_latency_p10_ms(7.25);
+    m.set_latency_p90_ms(8.0);
+    m.set_outputs_checked(3);
+    m.mutable_provenance()->set_runtime_variant("cortex_m");
     return m;
 }
 

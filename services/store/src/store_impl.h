@@ -84,7 +84,6 @@ std::vector<v1::Job> LoadJobs(pqxx::work& tx, const std::vector<std::string>& id
 std::vector<v1::Trial> LoadTrials(pqxx::work& tx, const std::vector<std::string>& ids);
 
 // ---- Leases ----
-enum class LeaseKind { kTrain, kMeasure };
 
 struct HeldLease {
     std::string lease_id;

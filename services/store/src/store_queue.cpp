@@ -158,12 +158,13 @@ std::string StopForStoppedJob(pqxx::work& tx, const HeldLease& lease) {
 
 v1::LeaseHeartbeatResponse Store::RenewLease(const std::string& holder_id,
                                              const std::string& lease_id,
-                                             std::chrono::milliseconds lease) {
+                                             std::chrono::milliseconds lease,
+                                             std::optional<LeaseKind> kind) {
     RequireNonEmpty(holder_id, "holder_id");
     CheckUuid(lease_id, "lease_id");
     const int64_t millis = impl_->LeaseMillis(lease);
     return impl_->Transact("RenewLease", [&](pqxx::work& tx) {
-        const HeldLease held = LockLease(tx, holder_id, lease_id, nullptr);
+        const HeldLease held = LockLease(tx, holder_id, lease_id, kind ? &*kind : nullptr);
         v1::LeaseHeartbeatResponse response;
         if (!held.job_active()) {
             response.set_action(v1::LEASE_ACTION_STOP);
@@ -178,11 +179,12 @@ v1::LeaseHeartbeatResponse Store::RenewLease(const std::string& holder_id,
 }
 
 v1::LeaseAction Store::ReportProgress(const std::string& holder_id, const std::string& lease_id,
-                                      const v1::TrialProgress& progress) {
+                                      const v1::TrialProgress& progress,
+                                      std::optional<LeaseKind> kind) {
     RequireNonEmpty(holder_id, "holder_id");
     CheckUuid(lease_id, "lease_id");
     return impl_->Transact("ReportProgress", [&](pqxx::work& tx) {
-        const HeldLease held = LockLease(tx, holder_id, lease_id, nullptr);
+        const HeldLease held = LockLease(tx, holder_id, lease_id, kind ? &*kind : nullptr);
         if (!held.job_active()) {
             StopForStoppedJob(tx, held);
             return v1::LEASE_ACTION_STOP;

@@ -50,6 +50,9 @@
 
 namespace hilnas::store {
 
+// Which queue a lease belongs to.
+enum class LeaseKind { kTrain, kMeasure };
+
 struct StoreOptions {
     std::string dsn;  // libpq connection string or URI
     int pool_size = 8;
@@ -222,12 +225,16 @@ class Store {
     // ---- Leases, for both queues ----
     // Extends the lease to now + `lease` (database clock). Answers STOP, and
     // ends the lease (trial STALE), when the job has stopped.
-    // NotFound: unknown lease; FailedPrecondition: ended, or held by another.
+    // NotFound: unknown lease; FailedPrecondition: ended, held by another, or
+    // of the other kind than `kind` (a trainer cannot renew a measurement's
+    // lease, nor an agent a training lease).
     v1::LeaseHeartbeatResponse RenewLease(const std::string& holder_id, const std::string& lease_id,
-                                          std::chrono::milliseconds lease = {});
+                                          std::chrono::milliseconds lease = {},
+                                          std::optional<LeaseKind> kind = std::nullopt);
     // Appends a progress event; the same checks and STOP as RenewLease.
     v1::LeaseAction ReportProgress(const std::string& holder_id, const std::string& lease_id,
-                                   const v1::TrialProgress& progress);
+                                   const v1::TrialProgress& progress,
+                                   std::optional<LeaseKind> kind = std::nullopt);
     // Ends up to `limit` leases whose expiry (database clock) has passed, one
     // transaction each, and finishes cancellations whose last lease ended. Safe
     // to run from several processes at once.
