@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -174,21 +175,19 @@ struct Agent::Impl {
 
     // One board's loop.
     void Serve(const BoardConfig& board, const std::atomic<bool>& stop) {
-        std::unique_ptr<BoardConnection> connection = Connect(board);
+        std::unique_ptr<BoardConnection> connection;
+        try {
+            connection = Connect(board);
+        } catch (const std::exception& e) {
+            ReportHealth(board, v1::BOARD_HEALTH_BAD, std::string("cannot drive it: ") + e.what());
+            throw;
+        }
         std::unique_ptr<EnergyMeter> meter;
-        if (board.meter.type == "lpm01a") {
-            Lpm01aOptions mo;
-            mo.port = board.meter.port;
-            mo.baud = board.meter.baud;
-            mo.supply_v = catalog::FindBoardType(board.type).supply_v;
-            try {
-                meter = std::make_unique<Lpm01a>(mo);
-            } catch (const Error& e) {
-                spdlog::error(
-                    "board {}: energy meter on {} unavailable ({}); energy will be "
-                    "estimated",
-                    board.id, board.meter.port, e.what());
-            }
+        try {
+            meter = ConnectMeter(board);
+        } catch (const std::exception& e) {
+            spdlog::error("board {}: energy meter on {} unavailable ({}); energy will be estimated",
+                          board.id, board.meter.port, e.what());
         }
         Measurer measurer(board, *connection, cache, meter.get(), agent_id);
         int faults = 0;  // board faults and failed health checks in a row
@@ -214,14 +213,19 @@ struct Agent::Impl {
                 continue;
             }
             if (!lease.has_lease() || lease.lease().lease_id().empty()) continue;
-            if (lease.has_heartbeat_interval() &&
-                ToMillis(lease.heartbeat_interval()).count() > 0) {
-                heartbeat = ToMillis(lease.heartbeat_interval());
+            faults = 0;  // leased: the controller holds the board GOOD (again)
+            bool ok = false;
+            try {
+                ok = Handle(board, measurer, lease, &faults, stop);
+            } catch (const std::exception& e) {
+                // A bug, not the board's or the model's doing: the lease expires and
+                // the trial is retried; this board keeps serving.
+                spdlog::error("board {}: measuring trial {} failed unexpectedly: {}", board.id,
+                              lease.task().trial_id(), e.what());
             }
-            if (Handle(board, measurer, lease, &faults, stop)) {
-                if (options.max_measurements > 0 && ++completed >= options.max_measurements) {
-                    quota_reached = true;
-                }
+            const int done = ok ? ++completed : completed.load();
+            if (options.max_measurements > 0 && done >= options.max_measurements) {
+                quota_reached = true;
             }
         }
     }
@@ -244,6 +248,7 @@ struct Agent::Impl {
                              std::to_string(*faults) + " failures in a row; last: " + h.reason);
                 return false;
             }
+            Nap(stop, options.retry_backoff);  // a board that is settling gets a moment
         }
         return false;
     }
@@ -257,13 +262,40 @@ struct Agent::Impl {
         spdlog::info("board {}: measuring trial {} (job {}, attempt {})", board.id, task.trial_id(),
                      task.job_id(), lease.lease().attempt());
         std::atomic<bool> lease_lost{false};
-        std::mutex mu;
-        std::condition_variable cv;
-        bool done = false;
-        std::thread heartbeats([&] {
-            std::unique_lock lock(mu);
-            while (!cv.wait_for(lock, heartbeat, [&] { return done; })) {
-                lock.unlock();
+        std::chrono::milliseconds interval = heartbeat;
+        if (lease.has_heartbeat_interval() && ToMillis(lease.heartbeat_interval()).count() > 0) {
+            interval = ToMillis(lease.heartbeat_interval());
+        }
+        // Heartbeats on their own thread until the measurement ends, however it ends.
+        class Heartbeats {
+          public:
+            explicit Heartbeats(std::function<void()> beat, std::chrono::milliseconds every)
+                : thread_([this, beat = std::move(beat), every] {
+                      std::unique_lock lock(mu_);
+                      while (!cv_.wait_for(lock, every, [&] { return done_; })) {
+                          lock.unlock();
+                          beat();
+                          lock.lock();
+                      }
+                  }) {}
+            ~Heartbeats() { Stop(); }
+            void Stop() {
+                {
+                    std::lock_guard lock(mu_);
+                    done_ = true;
+                }
+                cv_.notify_all();
+                if (thread_.joinable()) thread_.join();
+            }
+
+          private:
+            std::mutex mu_;
+            std::condition_variable cv_;
+            bool done_ = false;
+            std::thread thread_;
+        };
+        Heartbeats heartbeats(
+            [&] {
                 try {
                     v1::LeaseHeartbeatRequest hb;
                     hb.set_holder_id(agent_id);
@@ -276,17 +308,9 @@ struct Agent::Impl {
                     }
                     spdlog::warn("board {}: heartbeat failed: {}", board.id, e.what());
                 }
-                lock.lock();
-            }
-        });
-        auto stop_heartbeats = [&] {
-            {
-                std::lock_guard lock(mu);
-                done = true;
-            }
-            cv.notify_all();
-            heartbeats.join();
-        };
+            },
+            interval);
+        auto stop_heartbeats = [&] { heartbeats.Stop(); };
         auto fail = [&](const std::string& reason, bool retryable, bool board_fault,
                         bool infeasible) {
             if (lease_lost) return;
@@ -318,13 +342,16 @@ struct Agent::Impl {
                                 std::max(1, task.settings().check_inputs()), &req.inputs_source);
         } catch (const Error& e) {
             stop_heartbeats();
+            // A bad artifact or a job's dataset that cannot serve (too small a split)
+            // fails the trial; a dataset missing on this host may exist on another.
             const bool model_fault = e.code() == ErrorCode::kInvalidArgument &&
-                                     std::string(e.what()).find("task.model") != std::string::npos;
+                                     e.field().rfind("task.model", 0) == 0;
+            const bool retryable = e.code() != ErrorCode::kInvalidArgument;
             spdlog::warn("board {}: trial {} cannot be measured here: {}", board.id,
                          task.trial_id(), e.what());
-            fail(
-                std::string(model_fault ? "bad artifact: " : "agent " + agent_id + ": ") + e.what(),
-                !model_fault, false, false);
+            fail(std::string(model_fault ? "bad artifact: " : "agent " + agent_id + ": ") +
+                     e.what(),
+                 retryable, false, false);
             return false;
         }
         try {

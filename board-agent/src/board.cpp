@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "hilnas/agent/flasher.h"
+#include "hilnas/agent/lpm01a.h"
 #include "hilnas/agent/qemu.h"
 #include "hilnas/agent/serial_port.h"
 #include "hilnas/catalog/boards.h"
@@ -97,6 +98,15 @@ std::unique_ptr<BoardConnection> Connect(const BoardConfig& board) {
         return std::make_unique<ProbeConnection>(board);
     }
     throw InvalidArgument("unknown debugger '" + board.debugger + "'", "debugger");
+}
+
+std::unique_ptr<EnergyMeter> ConnectMeter(const BoardConfig& board) {
+    if (board.meter.type != "lpm01a") return nullptr;
+    Lpm01aOptions o;
+    o.port = board.meter.port;
+    o.baud = board.meter.baud;
+    o.supply_v = catalog::FindBoardType(board.type, "type").supply_v;
+    return std::make_unique<Lpm01a>(o);
 }
 
 }  // namespace hilnas::agent

@@ -1,5 +1,6 @@
 #include "hilnas/agent/dut.h"
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 
@@ -25,13 +26,26 @@ std::vector<std::string> Fields(const std::string& line, const std::string& pref
     return out;
 }
 
-uint64_t Number(const std::string& text, const std::string& what) {
-    char* end = nullptr;
-    const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-    if (text.empty() || text[0] < '0' || text[0] > '9' || *end != '\0') {
-        throw Unavailable("malformed " + what + ": '" + text + "'");
+// A whole field in `base` (10 or 16), or Unavailable: a partial parse, a sign
+// or an overflow is a corrupted line, never a silently wrong figure.
+uint64_t Number(const std::string& text, const std::string& what, int base = 10) {
+    uint64_t v = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, v, base);
+    if (text.empty() || ec != std::errc() || ptr != end) {
+        throw Unavailable("malformed " + what + ": '" + text.substr(0, 40) + "'");
     }
     return v;
+}
+
+// CRC-32 (IEEE 802.3, reflected), as the harness computes it over the output.
+uint32_t Crc32(const std::vector<int8_t>& data) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (int8_t b : data) {
+        crc ^= static_cast<uint8_t>(b);
+        for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
 }
 
 constexpr char kLapUs[] = "m-lap-us-";  // the reference's EE_MSG_TIMESTAMP, "m-lap-us-%lu"
@@ -136,7 +150,7 @@ Inference DutClient::Infer(int runs, int warmups) {
     const Reply r = Command("infer " + std::to_string(runs) + " " + std::to_string(warmups));
     if (!r.error().empty()) throw Unavailable("infer failed: " + r.error());
     Inference inf;
-    bool ticks = false, output = false;
+    bool ticks = false, output = false, checksum = false;
     std::vector<uint64_t> lap_us;
     for (const auto& l : r.lines) {
         if (l.rfind("m-hilnas-output-", 0) == 0) {
@@ -144,7 +158,7 @@ Inference DutClient::Infer(int runs, int warmups) {
             if (f.size() != 1 || f[0].size() % 2 != 0) throw Unavailable("malformed output line");
             for (size_t i = 0; i < f[0].size(); i += 2) {
                 inf.output.push_back(
-                    static_cast<int8_t>(std::stoul(f[0].substr(i, 2), nullptr, 16)));
+                    static_cast<int8_t>(Number(f[0].substr(i, 2), "output byte", 16)));
             }
             output = true;
         } else if (l.rfind("m-hilnas-ticks-", 0) == 0) {
@@ -162,7 +176,9 @@ Inference DutClient::Infer(int runs, int warmups) {
             inf.timer_hz = Number(f[1], "timer hz");
             inf.cpu_hz = Number(f[2], "cpu hz");
         } else if (l.rfind("m-hilnas-arena-", 0) == 0) {
-            inf.arena_bytes = Number(Fields(l, "m-hilnas-arena-").at(0), "arena");
+            const auto f = Fields(l, "m-hilnas-arena-");
+            if (f.size() != 1) throw Unavailable("malformed arena line: " + l);
+            inf.arena_bytes = Number(f[0], "arena");
         } else if (l.rfind("m-hilnas-stack-", 0) == 0) {
             const auto f = Fields(l, "m-hilnas-stack-");
             if (f.size() != 2) throw Unavailable("malformed stack line: " + l);
@@ -175,11 +191,17 @@ Inference DutClient::Infer(int runs, int warmups) {
         } else if (l.rfind(kLapUs, 0) == 0) {
             lap_us.push_back(Number(l.substr(sizeof(kLapUs) - 1), "m-lap-us"));
         } else if (l.rfind("m-hilnas-checksum-", 0) == 0) {
-            inf.checksum = static_cast<uint32_t>(
-                std::stoul(Fields(l, "m-hilnas-checksum-").at(0), nullptr, 16));
+            const auto f = Fields(l, "m-hilnas-checksum-");
+            if (f.size() != 1) throw Unavailable("malformed checksum line: " + l);
+            inf.checksum = static_cast<uint32_t>(Number(f[0], "checksum", 16));
+            checksum = true;
         }
     }
     if (!ticks || !output) throw Unavailable("the infer reply lacks the hilnas lines");
+    // A byte garbled on the serial line is the link's fault, not a wrong output.
+    if (checksum && Crc32(inf.output) != inf.checksum) {
+        throw Unavailable("the output's checksum does not match: the serial line garbled it");
+    }
     if (!inf.lap_ticks.empty() && inf.lap_ticks.size() != inf.runs) {
         throw Unavailable("the infer reply has " + std::to_string(inf.lap_ticks.size()) +
                           " lap lines for " + std::to_string(inf.runs) + " runs");

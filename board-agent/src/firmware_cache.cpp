@@ -1,8 +1,15 @@
 #include "hilnas/agent/firmware_cache.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "hilnas/common/errors.h"
@@ -16,11 +23,51 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// What identifies a build beyond its directory name; an entry whose stamp
-// differs (another toolchain, another hilnas) is rebuilt.
-std::string Stamp(const std::string& toolchain) {
-    return std::string("hilnas ") + Version() + "\n" + toolchain + "\n";
+// A digest of every file under the firmware sources (path, then contents), so
+// an entry built from other sources (an edited harness, a newer checkout)
+// is never reused.
+std::string SourcesDigest(const std::string& dir) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        if (e.is_regular_file()) files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::string all;
+    for (const fs::path& f : files) {
+        all += fs::relative(f, dir).string();
+        all += '\0';
+        std::ifstream in(f, std::ios::binary);
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        all += bytes.str();
+    }
+    return firmware::Sha256Hex(all);
 }
+
+// What identifies a build beyond its directory name; an entry whose stamp
+// differs (other sources, another toolchain, another hilnas) is rebuilt.
+std::string Stamp(const std::string& toolchain, const std::string& sources) {
+    return std::string("hilnas ") + Version() + "\n" + toolchain + "\nsources " + sources + "\n";
+}
+
+// An exclusive lock on the cache directory, across processes (a running agent
+// and `hilnas-agent check` share a cache): released when the fd closes.
+class DirLock {
+  public:
+    explicit DirLock(const std::string& dir) {
+        fd_ = ::open((fs::path(dir) / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
+            if (fd_ >= 0) ::close(fd_);
+            throw Unavailable("cannot lock the firmware cache " + dir);
+        }
+    }
+    ~DirLock() { ::close(fd_); }
+    DirLock(const DirLock&) = delete;
+    DirLock& operator=(const DirLock&) = delete;
+
+  private:
+    int fd_ = -1;
+};
 
 std::string ReadFile(const fs::path& p) {
     std::ifstream in(p);
@@ -66,6 +113,8 @@ FirmwareCache::FirmwareCache(std::string dir) : dir_(std::move(dir)) {
 
 CachedFirmware FirmwareCache::Get(const v1::Int8Model& model, firmware::BuildOptions options) {
     std::lock_guard lock(mu_);
+    const DirLock dir_lock(dir_);
+    if (sources_.empty()) sources_ = SourcesDigest(firmware::FirmwareSourceDir(options.firmware_dir));
     if (toolchain_.empty()) {
         ProcessOptions p;
         p.argv = {"arm-none-eabi-gcc", "--version"};
@@ -79,7 +128,7 @@ CachedFirmware FirmwareCache::Get(const v1::Int8Model& model, firmware::BuildOpt
     if (options.energy_mode) name += "-energy";
     if (!options.fault.empty()) name += "-fault-" + options.fault;
     const fs::path entry = fs::path(dir_) / name;
-    const std::string stamp = Stamp(toolchain_);
+    const std::string stamp = Stamp(toolchain_, sources_);
     CachedFirmware out;
     if (ReadEntry(entry, stamp, &out.build)) {
         out.build.toolchain = toolchain_;

@@ -58,6 +58,8 @@ HealthResult CheckHealth(Measurer& measurer, const std::string& fault) {
     } catch (const MeasureError& e) {
         r.reason =
             std::string("health check failed (") + FailureKindName(e.kind()) + "): " + e.what();
+    } catch (const std::exception& e) {
+        r.reason = std::string("health check failed: ") + e.what();
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return r;

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "hilnas/agent/serial_port.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/config.h"
 #include "hilnas/common/errors.h"
@@ -103,7 +104,9 @@ BoardConfig ParseBoard(const YAML::Node& node, const std::string& at) {
         throw InvalidArgument("an emulated board has no probe or serial port",
                               at + (b.probe_serial.empty() ? ".serial_port" : ".probe_serial"));
     }
-    if (node["baud"]) b.baud = Int(node["baud"], at + ".baud", 1200, 12'000'000);
+    if (node["baud"]) {
+        b.baud = Int(node["baud"], at + ".baud", SerialPort::kMinBaud, SerialPort::kMaxBaud);
+    }
     if (node["icount_shift"]) {
         if (b.debugger != "qemu") {
             throw InvalidArgument("applies to qemu boards only", at + ".icount_shift");
@@ -123,7 +126,10 @@ BoardConfig ParseBoard(const YAML::Node& node, const std::string& at) {
         }
         if (!m["port"]) throw InvalidArgument("is required", mat + ".port");
         b.meter.port = Scalar(m["port"], mat + ".port");
-        if (m["baud"]) b.meter.baud = Int(m["baud"], mat + ".baud", 1200, 12'000'000);
+        if (m["baud"]) {
+            b.meter.baud =
+                Int(m["baud"], mat + ".baud", SerialPort::kMinBaud, SerialPort::kMaxBaud);
+        }
         if (b.debugger == "qemu") {
             throw InvalidArgument("an emulated board draws no power to measure", mat);
         }

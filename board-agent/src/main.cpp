@@ -96,15 +96,6 @@ const agent::BoardConfig& PickBoard(const agent::Inventory& inv, const std::stri
     throw InvalidArgument("no board '" + id + "' in the inventory (" + ids + ")", "board");
 }
 
-std::unique_ptr<agent::EnergyMeter> MeterOf(const agent::BoardConfig& b) {
-    if (b.meter.type != "lpm01a") return nullptr;
-    agent::Lpm01aOptions o;
-    o.port = b.meter.port;
-    o.baud = b.meter.baud;
-    o.supply_v = hilnas::catalog::FindBoardType(b.type).supply_v;
-    return std::make_unique<agent::Lpm01a>(o);
-}
-
 // Proto3's JSON writes 64-bit integers as strings; a person (and jq) wants numbers.
 void Int64sAsNumbers(const google::protobuf::Descriptor& d, nlohmann::ordered_json& j) {
     using FD = google::protobuf::FieldDescriptor;
@@ -239,7 +230,7 @@ int Measure(const std::vector<std::string>& args) {
     ao.cache_dir = c.GetString("cache_dir");
     agent::FirmwareCache cache(agent::ResolveCacheDir(ao));
     auto connection = agent::Connect(board);
-    auto meter = MeterOf(board);
+    auto meter = agent::ConnectMeter(board);
     agent::Measurer measurer(board, *connection, cache, meter.get(),
                              agent::ResolveAgentId(ao, inv));
     try {
@@ -340,12 +331,17 @@ int Check(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Only the service stops gracefully; the one-shot commands end on a signal,
+// and their children (QEMU, the compiler) die with them (PR_SET_PDEATHSIG).
+void StopOnSignals() {
     struct sigaction sa {};
     sa.sa_handler = OnSignal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
+}
+
+int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
         std::cerr << kUsage;
@@ -354,6 +350,7 @@ int main(int argc, char** argv) {
     try {
         const std::string cmd = args.front();
         const std::vector<std::string> rest(args.begin() + 1, args.end());
+        if (cmd == "serve" || cmd.rfind("--", 0) == 0) StopOnSignals();
         if (cmd == "serve") return Serve(rest);
         if (cmd == "measure") return Measure(rest);
         if (cmd == "probes") return Probes(rest);

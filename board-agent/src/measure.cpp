@@ -1,7 +1,6 @@
 #include "hilnas/agent/measure.h"
 
 #include <google/protobuf/util/time_util.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <chrono>
@@ -34,16 +33,7 @@ std::string FileSha256(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream s;
     s << in.rdbuf();
-    const std::string bytes = s.str();
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-    std::string hex;
-    char b[3];
-    for (unsigned char c : digest) {
-        std::snprintf(b, sizeof b, "%02x", c);
-        hex += b;
-    }
-    return hex;
+    return firmware::Sha256Hex(s.str());
 }
 
 std::string Hex(const std::vector<int8_t>& v, size_t max = 16) {
@@ -58,6 +48,17 @@ std::string Hex(const std::vector<int8_t>& v, size_t max = 16) {
 
 [[noreturn]] void Fail(FailureKind kind, const std::string& reason) {
     throw MeasureError(kind, reason);
+}
+
+// Recovers the board after a failure; a failing recovery (an unplugged probe)
+// is added to the reason instead of escaping.
+std::string Recover(BoardConnection& connection) {
+    try {
+        connection.Recover();
+        return {};
+    } catch (const std::exception& e) {
+        return std::string("; recovering the board failed too: ") + e.what();
+    }
 }
 
 // A link failure that says the model's sections do not fit the part.
@@ -147,7 +148,7 @@ MeasureResult Measurer::Measure(const MeasureRequest& req) {
             return cache_.Get(req.model, bo);
         } catch (const InvalidArgument& e) {
             Fail(FailureKind::kModel, std::string("firmware: ") + e.what());
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {
             if (Overflowed(e.what())) {
                 Fail(FailureKind::kInfeasible,
                      "the firmware does not fit " + type.name + ": " + e.what());
@@ -201,24 +202,20 @@ MeasureResult Measurer::Measure(const MeasureRequest& req) {
             check_cancel();
         }
         result.time.inference = Since(t);
-    } catch (const MeasureError&) {
-        connection_.Recover();
-        throw;
+    } catch (const MeasureError& e) {
+        const std::string more = Recover(connection_);
+        throw MeasureError(e.kind(), e.what() + more);
     } catch (const FlashError& e) {
-        connection_.Recover();
-        Fail(FailureKind::kBoard,
-             std::string("flashing (") + FlashFaultName(e.fault()) + "): " + e.what());
-    } catch (const Error& e) {
-        // A time-out, a closed port, a malformed reply: the board stopped behaving.
-        try {
-            connection_.Recover();
-        } catch (const Error& r) {
-            Fail(FailureKind::kBoard, std::string(e.what()) + "; recovery failed: " + r.what());
-        }
-        Fail(FailureKind::kBoard, e.what());
+        // A missing tool or an unreadable ELF is this host's problem, not the board's.
+        const bool host_fault =
+            e.fault() == FlashFault::kToolMissing || e.fault() == FlashFault::kBadElf;
+        const std::string more = Recover(connection_);
+        Fail(host_fault ? FailureKind::kAgent : FailureKind::kBoard,
+             std::string("flashing (") + FlashFaultName(e.fault()) + "): " + e.what() + more);
     } catch (const std::exception& e) {
-        connection_.Recover();
-        Fail(FailureKind::kBoard, std::string("the board's reply: ") + e.what());
+        // A time-out, a closed port, a malformed reply: the board stopped behaving.
+        const std::string more = Recover(connection_);
+        Fail(FailureKind::kBoard, e.what() + more);
     }
     if (timed.arena_bytes != static_cast<uint64_t>(fw.build.arena_bytes)) {
         Fail(FailureKind::kModel, "the board reports a " + std::to_string(timed.arena_bytes) +
@@ -272,23 +269,41 @@ MeasureResult Measurer::Measure(const MeasureRequest& req) {
     p->set_runtime_variant(req.runtime_variant);
 
     // 5. Energy: the meter between the firmware's timestamp edges, or the estimate.
+    // The window spans at least a second of inference (at 1 kHz sampling, an
+    // edge's rounding to a sample is then under 0.1% of it), as MLPerf Tiny's
+    // energy mode runs long windows.
     if (meter_ != nullptr) {
         const auto t = Clock::now();
         const CachedFirmware efw = build(true);
+        const int energy_runs =
+            std::max(runs, static_cast<int>(std::ceil(1000.0 / std::max(m.latency_ms(), 1e-3))));
+        bool capturing = false;
         try {
             SerialLink& link = connection_.Start(efw.build.elf);
-            DutClient dut(link, board_.command_timeout);
+            DutClient dut(link, board_.command_timeout +
+                                    std::chrono::milliseconds(static_cast<int64_t>(
+                                        2 * energy_runs * m.latency_ms())));
             dut.WaitForBoot();
             dut.LoadInput(req.inputs[0]);
             meter_->Begin();
-            dut.Infer(runs, warmups);
-            m.set_energy_uj(EnergyPerInferenceUj(meter_->End(), runs));
+            capturing = true;
+            dut.Infer(energy_runs, warmups);
+            capturing = false;
+            m.set_energy_uj(EnergyPerInferenceUj(meter_->End(), energy_runs));
             m.set_energy_source(v1::METRIC_SOURCE_MEASURED);
             p->set_meter(board_.meter.type);
             p->set_meter_version(meter_->Describe());
-        } catch (const Error& e) {
-            connection_.Recover();
-            Fail(FailureKind::kBoard, std::string("energy run: ") + e.what());
+        } catch (const std::exception& e) {
+            std::string more;
+            if (capturing) {
+                try {
+                    meter_->End();  // never leave the meter capturing
+                } catch (const std::exception& x) {
+                    more = std::string("; stopping the meter failed: ") + x.what();
+                }
+            }
+            more += Recover(connection_);
+            Fail(FailureKind::kBoard, std::string("energy run: ") + e.what() + more);
         }
         result.time.energy = Since(t);
     } else {
@@ -296,7 +311,7 @@ MeasureResult Measurer::Measure(const MeasureRequest& req) {
         m.set_energy_source(v1::METRIC_SOURCE_ESTIMATED);
     }
     *m.mutable_measured_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
-    if (type.emulated()) connection_.Recover();  // an idle emulator is not kept running
+    if (type.emulated()) Recover(connection_);  // an idle emulator is not kept running
     return result;
 }
 

@@ -8,15 +8,18 @@
 
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
+#include "hilnas/dataset/dataset.h"
 #include "hilnas/v1/trial.pb.h"
 
 namespace hilnas::controller {
 
 DatasetInfo DatasetFor(const std::string& name, const std::string& field) {
-    if (name == "fashion-mnist" || name == "mnist") return {{28, 28, 1}, 10};
-    if (name == "cifar10") return {{32, 32, 3}, 10};
-    throw InvalidArgument("unknown dataset '" + name + "' (fashion-mnist, mnist or cifar10)",
-                          field);
+    try {
+        const dataset::Spec& d = dataset::FindDataset(name);
+        return {d.shape, d.classes};
+    } catch (const InvalidArgument& e) {
+        throw InvalidArgument(e.message(), field);
+    }
 }
 
 arch::SearchSpace SpaceOf(const v1::JobSpec& spec) {

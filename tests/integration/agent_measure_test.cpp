@@ -15,8 +15,10 @@
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/model.h"
 #include "hilnas/catalog/boards.h"
+#include "hilnas/common/subprocess.h"
 #include "hilnas/dataset/dataset.h"
 #include "hilnas/firmware/artifact.h"
+#include "hilnas/firmware/build.h"
 #include "hilnas/firmware/host_model.h"
 #include "hilnas/testing/temp_dir.h"
 
@@ -96,15 +98,23 @@ TEST_F(AgentMeasure, MeasuresAGeneratedModelOnTheEmulatedBoard) {
     const arch::CostReport cost = arch::ComputeCost(arch::Analyze(model));
     EXPECT_EQ(m.sram().arena_bytes(), cost.arena_bytes);
     EXPECT_EQ(m.sram().arena_bytes(), firmware::HostModel(artifact).arena_bytes());
-    // SRAM = .data + .bss (arena included) + stack high-water; its parts add up.
+    // SRAM = .data + .bss (arena included) + stack high-water, and flash = .text
+    // (with the vectors and unwind index) + .rodata + .data, against the ELF as
+    // arm-none-eabi-size reads it here.
+    ProcessOptions size;
+    size.argv = {"arm-none-eabi-size", "-A", "-d", r.elf_path};
+    size.timeout = std::chrono::seconds(30);
+    const ProcessResult sized = RunProcess(size);
+    ASSERT_TRUE(sized.ok()) << sized.err;
+    const firmware::ElfSizes elf = firmware::ParseSizeOutput(sized.out);
     EXPECT_GT(m.sram().stack_bytes(), 0);
-    EXPECT_GT(m.sram().static_bytes(), 0);
-    EXPECT_EQ(m.sram().total_bytes(),
-              m.sram().static_bytes() + m.sram().arena_bytes() + m.sram().stack_bytes());
+    EXPECT_LT(m.sram().stack_bytes(), elf.stack) << "the high-water mark is inside the stack";
+    EXPECT_EQ(m.sram().total_bytes(), elf.data + elf.bss + m.sram().stack_bytes());
+    EXPECT_EQ(m.sram().static_bytes(), elf.data + elf.bss - cost.arena_bytes);
     EXPECT_LE(m.sram().total_bytes(), type.sram_bytes);
-    // Flash = .text + .rodata + .data, and it holds at least the weights.
     EXPECT_EQ(m.flash().total_bytes(),
-              m.flash().text_bytes() + m.flash().rodata_bytes() + m.flash().data_bytes());
+              elf.isr_vector + elf.text + elf.exidx + elf.rodata + elf.data);
+    EXPECT_EQ(m.flash().rodata_bytes(), elf.rodata);
     EXPECT_GE(m.flash().rodata_bytes(), cost.weight_bytes);
     // Timing: emulated (instruction counts), median between p10 and p90.
     EXPECT_EQ(m.source(), v1::METRIC_SOURCE_EMULATED);
@@ -178,8 +188,8 @@ TEST_F(AgentMeasure, WrongOutputsFailTheMeasurementAndNeverBecomeFigures) {
 }
 
 TEST_F(AgentMeasure, AModelLargerThanThePartIsInfeasibleBeforeAnythingIsBuilt) {
-    // 600 x 1000 dense weights: 600 KB; the emulated STM32F405 has 1 MB flash but
-    // 128 KB SRAM, and the 28x28x64 activations alone take 50 KB each.
+    // Two 96-channel convolutions at 28x28: each activation takes 75 KB, and
+    // one layer's input and output together exceed the part's 128 KB of SRAM.
     const arch::Model big = arch::ModelFromJson(R"({"name": "big", "input": {"shape": [28, 28, 1]},
       "layers": [{"op": "conv2d", "filters": 96, "kernel": 3, "padding": "same"},
                  {"op": "conv2d", "filters": 96, "kernel": 3, "padding": "same"},

@@ -312,7 +312,8 @@ class ScriptedLink : public agent::SerialLink {
 constexpr char kEnergyInfer[] =
     "m-warmup-start-1\r\nm-warmup-done\r\nm-infer-start-3\r\nm-infer-done\r\n"
     "m-results-[0.500000,-0.250000]\r\nm-hilnas-output-[02ff]\r\n"
-    "m-hilnas-checksum-[01234567]\r\nm-hilnas-timer-[dwt-cyccnt]-[180000000]-[180000000]\r\n"
+    // CRC-32 of 02 ff, from Python's zlib.crc32(bytes([2, 0xff])).
+    "m-hilnas-checksum-[5eed9ff0]\r\nm-hilnas-timer-[dwt-cyccnt]-[180000000]-[180000000]\r\n"
     "m-hilnas-ticks-[300]-[3]-[90]-[110]\r\nm-hilnas-arena-[64]\r\n"
     "m-hilnas-stack-[512]-[8192]\r\n";
 
@@ -337,15 +338,24 @@ TEST(DutClientReplies, MalformedNamesAndLapsAreRefused) {
                     "m-hilnas-lap-[100]\r\nm-hilnas-lap-[200]\r\n");
     std::string one_time = kEnergyInfer;
     one_time.insert(one_time.find("m-infer-done"), "m-lap-us-12\r\n");
+    std::string garbled = kEnergyInfer;  // the output's hex garbled on the line
+    garbled.replace(garbled.find("[02ff]"), 6, "[03ff]");
     ScriptedLink link({{"name", "m-name-hilnas-[qemu-netduinoplus2]\r\n"},
                        {"timestamp", "m-lap-us-x\r\n"},
                        {"infer 3 1", two_laps},
-                       {"infer 3 2", one_time}});
+                       {"infer 3 2", one_time},
+                       {"infer 3 3", garbled}});
     agent::DutClient dut(link);
     EXPECT_THROW(dut.Name(), Unavailable) << "not the reference's m-name-dut-[...]";
     EXPECT_THROW(dut.Timestamp(), Unavailable);
     EXPECT_THROW(dut.Infer(3, 1), Unavailable) << "two lap lines for three runs";
     EXPECT_THROW(dut.Infer(3, 2), Unavailable) << "one m-lap-us line, not two";
+    try {
+        dut.Infer(3, 3);
+        ADD_FAILURE() << "a garbled output was accepted";
+    } catch (const Unavailable& e) {
+        EXPECT_THAT(e.what(), HasSubstr("checksum does not match"));
+    }
 }
 
 }  // namespace

@@ -41,16 +41,20 @@ std::string Deterministic(const v1::Int8Model& model) {
 
 }  // namespace
 
-std::string ArtifactDigest(const v1::Int8Model& model) {
-    v1::Int8Model copy = model;
-    copy.clear_sha256();
+std::string Sha256Hex(std::string_view bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string hex;
-    for (unsigned char b : Sha256(Deterministic(copy))) {
+    for (unsigned char b : Sha256(bytes)) {
         hex += kHex[b >> 4];
         hex += kHex[b & 0xF];
     }
     return hex;
+}
+
+std::string ArtifactDigest(const v1::Int8Model& model) {
+    v1::Int8Model copy = model;
+    copy.clear_sha256();
+    return Sha256Hex(Deterministic(copy));
 }
 
 std::string SerializeArtifact(v1::Int8Model model) {

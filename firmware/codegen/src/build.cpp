@@ -13,15 +13,15 @@ namespace hilnas::firmware {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string FirmwareDir(const std::string& configured) {
+std::string FirmwareSourceDir(const std::string& configured) {
     if (!configured.empty()) return configured;
     if (const char* env = std::getenv("HILNAS_FIRMWARE_DIR"); env != nullptr && *env != '\0') {
         return env;
     }
     return HILNAS_FIRMWARE_SOURCE_DIR;
 }
+
+namespace {
 
 std::string Tail(const std::string& text, size_t lines) {
     size_t pos = text.size();
@@ -80,7 +80,7 @@ FirmwareBuild BuildFirmware(const v1::Int8Model& model, const BuildOptions& opti
         throw InvalidArgument("must be cortex_m or reference", "runtime_variant");
     }
     if (options.out_dir.empty()) throw InvalidArgument("needs an output directory", "out_dir");
-    const std::string fw = FirmwareDir(options.firmware_dir);
+    const std::string fw = FirmwareSourceDir(options.firmware_dir);
     if (!fs::exists(fs::path(fw) / "target" / "CMakeLists.txt")) {
         throw Unavailable("firmware sources not found (set HILNAS_FIRMWARE_DIR)", fw);
     }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <utility>
@@ -191,9 +192,14 @@ Idx ReadIdx(const std::string& path) {
     const size_t header = 4 + 4 * static_cast<size_t>(dims);
     if (b.size() < header) throw Corrupt(path, "truncated header");
     Idx out;
+    // Three 32-bit dimensions can multiply past int64: refuse before that.
     int64_t count = 1;
     for (int d = 0; d < dims; ++d) {
         out.dims.push_back(BigEndian32(&b[4 + 4 * static_cast<size_t>(d)]));
+        if (out.dims.back() != 0 &&
+            count > std::numeric_limits<int64_t>::max() / out.dims.back()) {
+            throw Corrupt(path, "dimensions whose product overflows");
+        }
         count *= out.dims.back();
     }
     if (static_cast<int64_t>(b.size() - header) != count) {

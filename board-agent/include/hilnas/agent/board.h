@@ -31,4 +31,10 @@ class BoardConnection {
 // the catalogue cannot drive.
 std::unique_ptr<BoardConnection> Connect(const BoardConfig& board);
 
+class EnergyMeter;
+// The board's energy meter, connected and configured (the catalogue's supply
+// voltage); nullptr when it has none. Throws Unavailable when the meter
+// cannot be reached.
+std::unique_ptr<EnergyMeter> ConnectMeter(const BoardConfig& board);
+
 }  // namespace hilnas::agent

@@ -26,7 +26,8 @@ class FirmwareCache {
 
     // The firmware for `model` with `options` (options.out_dir is ignored: the
     // cache picks it). Builds on a miss; a failed build leaves no entry.
-    // Throws as firmware::BuildFirmware.
+    // Processes sharing the directory take turns (a file lock). Throws as
+    // firmware::BuildFirmware.
     CachedFirmware Get(const v1::Int8Model& model, firmware::BuildOptions options);
 
     const std::string& dir() const { return dir_; }
@@ -37,6 +38,7 @@ class FirmwareCache {
     std::string dir_;
     std::mutex mu_;  // one build at a time per cache; boards of one agent share it
     std::string toolchain_;
+    std::string sources_;  // digest of the firmware sources, computed once
     int64_t hits_ = 0, misses_ = 0;
 };
 

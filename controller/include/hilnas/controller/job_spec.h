@@ -14,8 +14,8 @@ struct DatasetInfo {
     int classes = 0;
 };
 
-// The datasets trainers know: fashion-mnist and mnist (28x28x1, 10 classes),
-// cifar10 (32x32x3, 10). InvalidArgument naming `field` otherwise.
+// A dataset's input shape and classes, from services/dataset (the one owner of
+// dataset facts). InvalidArgument naming `field` for an unknown name.
 DatasetInfo DatasetFor(const std::string& name, const std::string& field = "spec.dataset.name");
 
 // Validates `spec` and returns it with defaults filled in (objectives error +

@@ -21,6 +21,9 @@ inline constexpr uint32_t kArtifactFormatVersion = 1;
 // The lowercase hex sha256 of `model` serialised with its sha256 field empty.
 std::string ArtifactDigest(const v1::Int8Model& model);
 
+// The lowercase hex sha256 of any bytes (an ELF, a set of sources).
+std::string Sha256Hex(std::string_view bytes);
+
 // The file bytes for `model`, with its sha256 filled in.
 std::string SerializeArtifact(v1::Int8Model model);
 // Throws InvalidArgument naming `source` for a bad magic, a truncated or

@@ -43,6 +43,10 @@ struct BuildOptions {
     std::chrono::milliseconds timeout{std::chrono::minutes(5)};
 };
 
+// The firmware sources a build uses: `configured`, else $HILNAS_FIRMWARE_DIR,
+// else this checkout's firmware/.
+std::string FirmwareSourceDir(const std::string& configured = {});
+
 struct FirmwareBuild {
     std::string elf;  // out_dir/build/hilnas-fw.elf
     ElfSizes sizes;
