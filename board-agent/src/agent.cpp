@@ -6,8 +6,8 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -344,14 +344,14 @@ struct Agent::Impl {
             stop_heartbeats();
             // A bad artifact or a job's dataset that cannot serve (too small a split)
             // fails the trial; a dataset missing on this host may exist on another.
-            const bool model_fault = e.code() == ErrorCode::kInvalidArgument &&
-                                     e.field().rfind("task.model", 0) == 0;
+            const bool model_fault =
+                e.code() == ErrorCode::kInvalidArgument && e.field().rfind("task.model", 0) == 0;
             const bool retryable = e.code() != ErrorCode::kInvalidArgument;
             spdlog::warn("board {}: trial {} cannot be measured here: {}", board.id,
                          task.trial_id(), e.what());
-            fail(std::string(model_fault ? "bad artifact: " : "agent " + agent_id + ": ") +
-                     e.what(),
-                 retryable, false, false);
+            fail(
+                std::string(model_fault ? "bad artifact: " : "agent " + agent_id + ": ") + e.what(),
+                retryable, false, false);
             return false;
         }
         try {

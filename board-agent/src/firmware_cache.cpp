@@ -114,7 +114,8 @@ FirmwareCache::FirmwareCache(std::string dir) : dir_(std::move(dir)) {
 CachedFirmware FirmwareCache::Get(const v1::Int8Model& model, firmware::BuildOptions options) {
     std::lock_guard lock(mu_);
     const DirLock dir_lock(dir_);
-    if (sources_.empty()) sources_ = SourcesDigest(firmware::FirmwareSourceDir(options.firmware_dir));
+    if (sources_.empty())
+        sources_ = SourcesDigest(firmware::FirmwareSourceDir(options.firmware_dir));
     if (toolchain_.empty()) {
         ProcessOptions p;
         p.argv = {"arm-none-eabi-gcc", "--version"};

@@ -281,8 +281,8 @@ MeasureResult Measurer::Measure(const MeasureRequest& req) {
         try {
             SerialLink& link = connection_.Start(efw.build.elf);
             DutClient dut(link, board_.command_timeout +
-                                    std::chrono::milliseconds(static_cast<int64_t>(
-                                        2 * energy_runs * m.latency_ms())));
+                                    std::chrono::milliseconds(
+                                        static_cast<int64_t>(2 * energy_runs * m.latency_ms())));
             dut.WaitForBoot();
             dut.LoadInput(req.inputs[0]);
             meter_->Begin();

@@ -92,6 +92,8 @@ grpc::ServerUnaryReactor* FarmServiceImpl::CompleteMeasurement(
             }
             result.firmware = req->firmware();
         }
+        result.infeasible_reason =
+            BreachedLimit(deps_.store->JobOfLease(req->lease_id()).spec(), result.objectives);
         resp->set_state(deps_.store->CompleteMeasurement(req->agent_id(), req->lease_id(), result));
         deps_.wake_scheduler();
         return grpc::Status::OK;

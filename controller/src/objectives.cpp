@@ -1,5 +1,8 @@
 #include "hilnas/controller/objectives.h"
 
+#include <cctype>
+#include <sstream>
+
 #include "hilnas/arch/cost.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
@@ -27,6 +30,46 @@ std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model) {
             Value(v1::OBJECTIVE_SRAM_BYTES, static_cast<double>(cost.sram_bytes),
                   v1::METRIC_SOURCE_COMPUTED),
             Value(v1::OBJECTIVE_MACS, static_cast<double>(cost.macs), v1::METRIC_SOURCE_COMPUTED)};
+}
+
+std::string BreachedLimit(const v1::JobSpec& spec,
+                          const std::vector<v1::ObjectiveValue>& objectives) {
+    const v1::Constraints& c = spec.constraints();
+    struct Limit {
+        v1::Objective objective;
+        bool set;
+        double max;
+        const char* name;
+        const char* field;
+    };
+    const Limit limits[] = {
+        {v1::OBJECTIVE_ERROR, c.has_max_error(), c.max_error(), "error", "max_error"},
+        {v1::OBJECTIVE_LATENCY_MS, c.has_max_latency_ms(), c.max_latency_ms(), "latency_ms",
+         "max_latency_ms"},
+        {v1::OBJECTIVE_ENERGY_UJ, c.has_max_energy_uj(), c.max_energy_uj(), "energy_uj",
+         "max_energy_uj"},
+        {v1::OBJECTIVE_SRAM_BYTES, c.has_max_sram_bytes(), static_cast<double>(c.max_sram_bytes()),
+         "sram_bytes", "max_sram_bytes"},
+        {v1::OBJECTIVE_FLASH_BYTES, c.has_max_flash_bytes(),
+         static_cast<double>(c.max_flash_bytes()), "flash_bytes", "max_flash_bytes"},
+        {v1::OBJECTIVE_MACS, c.has_max_macs(), static_cast<double>(c.max_macs()), "macs",
+         "max_macs"},
+    };
+    for (const Limit& l : limits) {
+        if (!l.set) continue;
+        for (const v1::ObjectiveValue& v : objectives) {
+            if (v.objective() != l.objective || !(v.value() > l.max)) continue;
+            std::ostringstream why;
+            why << l.name << " " << v.value() << " ("
+                << v1::MetricSource_Name(v.source()).substr(std::string("METRIC_SOURCE_").size())
+                << ") exceeds spec.constraints." << l.field << " (" << l.max << ")";
+            std::string text = why.str();
+            for (char& ch : text)
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            return text;
+        }
+    }
+    return {};
 }
 
 std::vector<v1::Metric> PredictionMetrics(const v1::Model& model) {

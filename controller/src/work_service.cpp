@@ -59,9 +59,8 @@ grpc::ServerUnaryReactor* WorkServiceImpl::ReportProgress(grpc::CallbackServerCo
     return RunUnary(deps_, ctx, Role::kWorker, "ReportProgress", [this, req, resp] {
         Require(req->worker_id(), "worker_id");
         Require(req->lease_id(), "lease_id");
-        resp->set_action(
-            deps_.store->ReportProgress(req->worker_id(), req->lease_id(), req->progress(),
-                                        store::LeaseKind::kTrain));
+        resp->set_action(deps_.store->ReportProgress(req->worker_id(), req->lease_id(),
+                                                     req->progress(), store::LeaseKind::kTrain));
         return grpc::Status::OK;
     });
 }
@@ -102,6 +101,8 @@ grpc::ServerUnaryReactor* WorkServiceImpl::CompleteTrial(grpc::CallbackServerCon
             }
             result.artifacts.push_back(req->checkpoint());
         }
+        result.infeasible_reason =
+            BreachedLimit(deps_.store->JobOfLease(req->lease_id()).spec(), result.objectives);
         resp->set_state(deps_.store->CompleteTrial(req->worker_id(), req->lease_id(), result));
         deps_.wake_scheduler();
         return grpc::Status::OK;

@@ -102,7 +102,7 @@ TEST_F(ErrorsTest, UnknownIdsAreNotFound) {
     ExpectError(
         [&] {
             store_->CompleteMeasurement("a", kUnknown,
-                                        {testing::SomeMeasurement(), {}, std::nullopt});
+                                        {testing::SomeMeasurement(), {}, std::nullopt, ""});
         },
         nf, "lease_id");
     ExpectError([&] { store_->FailMeasurement("a", kUnknown, {"x", true}); }, nf, "lease_id");
@@ -216,27 +216,27 @@ TEST_F(ErrorsTest, InvalidValuesNameTheirFieldAndChangeNothing) {
     auto complete_with = [&](store::TrainingResult r) { store_->CompleteTrial("w", id, r); };
     ExpectError(
         [&] {
-            complete_with({{testing::Metric("Bad Name", 1)}, {}, {}, {}});
+            complete_with({{testing::Metric("Bad Name", 1)}, {}, {}, {}, ""});
         },
         ia, "metrics[0].name");
     ExpectError(
         [&] {
-            complete_with({{testing::Metric("nan", std::nan(""))}, {}, {}, {}});
+            complete_with({{testing::Metric("nan", std::nan(""))}, {}, {}, {}, ""});
         },
         ia, "metrics[0].value");
     ExpectError(
         [&] {
-            complete_with({{testing::Metric("a", 1), testing::Metric("a", 2)}, {}, {}, {}});
+            complete_with({{testing::Metric("a", 1), testing::Metric("a", 2)}, {}, {}, {}, ""});
         },
         ia, "metrics[1].name");
     ExpectError(
         [&] {
-            complete_with({{}, {testing::Objective(v1::OBJECTIVE_ERROR, 1.5)}, {}, {}});
+            complete_with({{}, {testing::Objective(v1::OBJECTIVE_ERROR, 1.5)}, {}, {}, ""});
         },
         ia, "objectives[0].value");
     ExpectError(
         [&] {
-            complete_with({{}, {testing::Objective(v1::OBJECTIVE_FLASH_BYTES, -1)}, {}, {}});
+            complete_with({{}, {testing::Objective(v1::OBJECTIVE_FLASH_BYTES, -1)}, {}, {}, ""});
         },
         ia, "objectives[0].value");
     ExpectError(
@@ -245,22 +245,24 @@ TEST_F(ErrorsTest, InvalidValuesNameTheirFieldAndChangeNothing) {
                            {testing::Objective(v1::OBJECTIVE_MACS, 1),
                             testing::Objective(v1::OBJECTIVE_MACS, 2)},
                            {},
-                           {}});
+                           {},
+                           ""});
         },
         ia, "objectives[1].objective");
     ExpectError(
         [&] {
-            complete_with({{}, {testing::Objective(v1::OBJECTIVE_UNSPECIFIED, 1)}, {}, {}});
+            complete_with({{}, {testing::Objective(v1::OBJECTIVE_UNSPECIFIED, 1)}, {}, {}, ""});
         },
         ia, "objectives[0].objective");
     ExpectError(
         [&] {
-            complete_with({{}, {}, {}, {testing::MakeArtifact(v1::ARTIFACT_KIND_UNSPECIFIED, 10)}});
+            complete_with(
+                {{}, {}, {}, {testing::MakeArtifact(v1::ARTIFACT_KIND_UNSPECIFIED, 10)}, ""});
         },
         ia, "artifacts[0].kind");
     ExpectError(
         [&] {
-            complete_with({{}, {}, {}, {testing::MakeArtifact(v1::ARTIFACT_FIRMWARE_ELF, 10)}});
+            complete_with({{}, {}, {}, {testing::MakeArtifact(v1::ARTIFACT_FIRMWARE_ELF, 10)}, ""});
         },
         ia, "artifacts[0].kind");
 

@@ -133,7 +133,7 @@ class ParetoTest : public ::testing::Test {
                     const auto measuring = store_->ClaimMeasurement("lab", "lab/0");
                     EXPECT_TRUE(measuring.has_value());
                     store::MeasurementResult result{testing::SomeMeasurement(), values,
-                                                    std::nullopt};
+                                                    std::nullopt, ""};
                     EXPECT_EQ(
                         store_->CompleteMeasurement("lab", measuring->lease.lease_id(), result),
                         v1::TRIAL_COMPLETE);

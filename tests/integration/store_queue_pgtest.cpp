@@ -321,8 +321,9 @@ TEST_F(QueueTest, ATrialIsTrainedThenMeasuredOnABoardOfItsType) {
     EXPECT_THROW(store_->ReportProgress("lab-1", measuring->lease.lease_id(), v1::TrialProgress(),
                                         store::LeaseKind::kTrain),
                  FailedPrecondition);
-    EXPECT_EQ(store_->RenewLease("lab-1", measuring->lease.lease_id(), milliseconds(60000),
-                                 store::LeaseKind::kMeasure)
+    EXPECT_EQ(store_
+                  ->RenewLease("lab-1", measuring->lease.lease_id(), milliseconds(60000),
+                               store::LeaseKind::kMeasure)
                   .action(),
               v1::LEASE_ACTION_CONTINUE);
     // The task names the job's dataset, whose validation split the agent checks outputs on.
@@ -373,6 +374,50 @@ TEST_F(QueueTest, ATrialIsTrainedThenMeasuredOnABoardOfItsType) {
                                           "SELECT measuring_trial_id IS NULL AND "
                                           "busy_seconds_24h > 0 FROM v_board_utilisation "
                                           "WHERE board_id = 'lab-1/qemu-0'"));
+}
+
+TEST_F(QueueTest, AMeasurementThatBreaksALimitKeepsItsFiguresAndEndsTheTrialInfeasible) {
+    const std::string job = NewJob(testing::Spec(
+        {v1::OBJECTIVE_ERROR, v1::OBJECTIVE_LATENCY_MS, v1::OBJECTIVE_SRAM_BYTES}, true));
+    const std::string trial = store_->InsertTrials(job, testing::SomeTrials(1)).at(0);
+    v1::RegisterAgentRequest agent;
+    agent.set_agent_id("lab-2");
+    *agent.add_boards() = testing::QemuBoard("lab-2/qemu-0");
+    store_->RegisterAgent(agent);
+    const auto lease = store_->ClaimTrial("w", testing::Cpu());
+    ASSERT_TRUE(lease);
+    EXPECT_EQ(store_->JobOfLease(lease->lease.lease_id()).job_id(), job);
+    store::TrainingResult trained;
+    trained.metrics = {testing::Metric("int8_accuracy", 0.9)};
+    trained.objectives = {testing::Objective(v1::OBJECTIVE_ERROR, 0.1)};
+    trained.artifacts = {testing::MakeArtifact(v1::ARTIFACT_INT8_MODEL, 5000, 1)};
+    ASSERT_EQ(store_->CompleteTrial("w", lease->lease.lease_id(), trained), v1::TRIAL_TRAINED);
+    // The ended training lease still names its job.
+    EXPECT_EQ(store_->JobOfLease(lease->lease.lease_id()).job_id(), job);
+    EXPECT_THROW(store_->JobOfLease("00000000-0000-4000-8000-000000000000"), NotFound);
+
+    const auto measuring = store_->ClaimMeasurement("lab-2", "lab-2/qemu-0");
+    ASSERT_TRUE(measuring);
+    store::MeasurementResult measured;
+    measured.measurement = testing::SomeMeasurement();
+    measured.objectives = {
+        testing::Objective(v1::OBJECTIVE_LATENCY_MS, 7.5, v1::METRIC_SOURCE_EMULATED),
+        testing::Objective(v1::OBJECTIVE_SRAM_BYTES, 33072, v1::METRIC_SOURCE_EMULATED)};
+    measured.infeasible_reason =
+        "latency_ms 7.5 (emulated) exceeds spec.constraints.max_latency_ms (5)";
+    EXPECT_EQ(store_->CompleteMeasurement("lab-2", measuring->lease.lease_id(), measured),
+              v1::TRIAL_INFEASIBLE);
+    const v1::Trial t = store_->GetTrial(trial);
+    EXPECT_EQ(t.state(), v1::TRIAL_INFEASIBLE);
+    EXPECT_EQ(t.measurements_size(), 1) << "the measurement is kept";
+    EXPECT_EQ(t.objectives_size(), 3);
+    EXPECT_FALSE(t.on_front());
+    EXPECT_EQ(testing::QueryValue<std::string>(
+                  dsn_, "SELECT state_reason FROM trials WHERE id = '" + trial + "'"),
+              measured.infeasible_reason);
+    EXPECT_EQ(testing::QueryValue<int>(
+                  dsn_, "SELECT count(*) FROM v_pareto_front WHERE trial_id = '" + trial + "'"),
+              0);
 }
 
 TEST_F(QueueTest, AJobThatSkipsMeasurementCompletesItsTrialsAfterTraining) {

@@ -196,8 +196,7 @@ Idx ReadIdx(const std::string& path) {
     int64_t count = 1;
     for (int d = 0; d < dims; ++d) {
         out.dims.push_back(BigEndian32(&b[4 + 4 * static_cast<size_t>(d)]));
-        if (out.dims.back() != 0 &&
-            count > std::numeric_limits<int64_t>::max() / out.dims.back()) {
+        if (out.dims.back() != 0 && count > std::numeric_limits<int64_t>::max() / out.dims.back()) {
             throw Corrupt(path, "dimensions whose product overflows");
         }
         count *= out.dims.back();

@@ -203,6 +203,13 @@ RETURNING t.id, t.lease_id, t.attempts + 1, hilnas_epoch_us(t.lease_expires_at),
                                                'measurement', j.spec -> 'measurement',
                                                'dataset', j.spec -> 'dataset'))::text)sql"};
 
+// The job of a current or ended lease.
+inline constexpr Query kLeaseJob{"lease_job", R"sql(
+SELECT job_id FROM trials WHERE lease_id = $1::uuid
+UNION ALL
+SELECT t.job_id FROM trial_leases l JOIN trials t ON t.id = l.trial_id WHERE l.lease_id = $1::uuid
+LIMIT 1)sql"};
+
 inline constexpr Query kLoadArtifactByKind{"load_artifact_by_kind", R"sql(
 SELECT id, trial_id, kind, sha256, size_bytes, data FROM artifacts
 WHERE trial_id = $1 AND kind = $2)sql"};
@@ -432,6 +439,7 @@ inline constexpr Query kAll[] = {kSetStatementTimeout,
                                  kTouchAgent,
                                  kLockBoard,
                                  kClaimMeasurement,
+                                 kLeaseJob,
                                  kLoadArtifactByKind,
                                  kLoadArtifact,
                                  kLockLease,

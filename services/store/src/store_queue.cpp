@@ -281,6 +281,10 @@ v1::TrialState Store::CompleteTrial(const std::string& worker_id, const std::str
         for (const v1::Artifact& artifact : result.artifacts) {
             InsertArtifact(tx, held.trial_id, artifact);
         }
+        if (!result.infeasible_reason.empty()) {
+            return EndLease(tx, held, "infeasible", result.infeasible_reason.substr(0, 2000),
+                            "infeasible", 0, true);
+        }
         return EndLease(tx, held, "completed", "trained by " + worker_id,
                         held.measure ? "trained" : "complete", 0, false);
     });
@@ -410,6 +414,10 @@ v1::TrialState Store::CompleteMeasurement(const std::string& agent_id, const std
         UpsertObjectives(tx, held.trial_id, result.objectives);
         if (result.firmware) InsertArtifact(tx, held.trial_id, firmware);
         Exec(tx, sql::kBoardMeasured, held.board_id);
+        if (!result.infeasible_reason.empty()) {
+            return EndLease(tx, held, "infeasible", result.infeasible_reason.substr(0, 2000),
+                            "infeasible", 0, true);
+        }
         return EndLease(tx, held, "completed", "measured on " + held.board_id, "complete", 0,
                         false);
     });
@@ -445,6 +453,16 @@ v1::TrialState Store::FailMeasurement(const std::string& agent_id, const std::st
         }
         return EndFailedLease(tx, held, reason, failure.retryable);
     });
+}
+
+v1::Job Store::JobOfLease(const std::string& lease_id) {
+    CheckUuid(lease_id, "lease_id");
+    const std::string job_id = impl_->Transact("JobOfLease", [&](pqxx::work& tx) {
+        const pqxx::result r = Exec(tx, sql::kLeaseJob, lease_id);
+        if (r.empty()) throw NotFound("no lease " + lease_id, "lease_id");
+        return r[0][0].as<std::string>();
+    });
+    return GetJob(job_id);
 }
 
 // ---- The reaper ----

@@ -9,6 +9,7 @@
 //   energy_uj     measured with a meter, else estimated as P(board) x latency
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "hilnas/v1/job.pb.h"
@@ -25,6 +26,14 @@ std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>
 // After measurement: latency, energy, flash and SRAM as the board reported them.
 // Energy is estimated from the measurement's board type when no meter measured it.
 std::vector<v1::ObjectiveValue> MeasurementObjectives(const v1::Measurement& measurement);
+
+// The first limit of `spec.constraints` that `objectives` breach, as the
+// trial's reason: "latency_ms 12.5 exceeds spec.constraints.max_latency_ms
+// (10)"; empty when none is. Only the objectives present are checked, so a
+// trained trial is judged on its error (and the cost model's figures), a
+// measured one on what the board measured.
+std::string BreachedLimit(const v1::JobSpec& spec,
+                          const std::vector<v1::ObjectiveValue>& objectives);
 
 // The cost model's objectives for a model, for candidates before training.
 std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model);

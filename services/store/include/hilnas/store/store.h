@@ -104,12 +104,17 @@ struct TrainingResult {
     std::vector<v1::ObjectiveValue> objectives;
     std::optional<v1::Model> final_model;
     std::vector<v1::Artifact> artifacts;  // int8 model, checkpoint
+    // Set when a limit of the job is breached: everything is stored, and the
+    // trial ends INFEASIBLE with this reason instead of going on.
+    std::string infeasible_reason;
 };
 
 struct MeasurementResult {
     v1::Measurement measurement;  // board, agent and board type come from the lease
     std::vector<v1::ObjectiveValue> objectives;
     std::optional<v1::Artifact> firmware;  // ARTIFACT_FIRMWARE_ELF
+    // As for TrainingResult: the measurement is kept, the trial ends INFEASIBLE.
+    std::string infeasible_reason;
 };
 
 struct Failure {
@@ -223,6 +228,9 @@ class Store {
     std::vector<v1::Board> ListBoards();
 
     // ---- Leases, for both queues ----
+    // The job whose trial `lease_id` is (or was) leasing. NotFound for a lease
+    // never issued.
+    v1::Job JobOfLease(const std::string& lease_id);
     // Extends the lease to now + `lease` (database clock). Answers STOP, and
     // ends the lease (trial STALE), when the job has stopped.
     // NotFound: unknown lease; FailedPrecondition: ended, held by another, or

@@ -1,0 +1,64 @@
+// A job's limits on measured and evaluated figures: which one a trial breaks,
+// said so that a person reading the trial's reason knows the limit and the value.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "hilnas/controller/objectives.h"
+
+namespace hilnas::controller {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::ObjectiveValue Value(v1::Objective o, double v, v1::MetricSource s) {
+    v1::ObjectiveValue x;
+    x.set_objective(o);
+    x.set_value(v);
+    x.set_source(s);
+    return x;
+}
+
+TEST(BreachedLimit, NamesTheLimitTheValueAndItsSource) {
+    v1::JobSpec spec;
+    spec.mutable_constraints()->set_max_latency_ms(10);
+    spec.mutable_constraints()->set_max_energy_uj(500);
+    spec.mutable_constraints()->set_max_error(0.3);
+    spec.mutable_constraints()->set_max_sram_bytes(65536);
+
+    const std::vector<v1::ObjectiveValue> measured = {
+        Value(v1::OBJECTIVE_LATENCY_MS, 12.5, v1::METRIC_SOURCE_EMULATED),
+        Value(v1::OBJECTIVE_SRAM_BYTES, 9000, v1::METRIC_SOURCE_EMULATED)};
+    EXPECT_EQ(BreachedLimit(spec, measured),
+              "latency_ms 12.5 (emulated) exceeds spec.constraints.max_latency_ms (10)");
+
+    const std::vector<v1::ObjectiveValue> energy = {
+        Value(v1::OBJECTIVE_LATENCY_MS, 9.5, v1::METRIC_SOURCE_MEASURED),
+        Value(v1::OBJECTIVE_ENERGY_UJ, 620, v1::METRIC_SOURCE_ESTIMATED)};
+    EXPECT_THAT(BreachedLimit(spec, energy),
+                HasSubstr("energy_uj 620 (estimated) exceeds spec.constraints.max_energy_uj"));
+
+    const std::vector<v1::ObjectiveValue> trained = {
+        Value(v1::OBJECTIVE_ERROR, 0.35, v1::METRIC_SOURCE_EVALUATED)};
+    EXPECT_THAT(BreachedLimit(spec, trained), HasSubstr("error 0.35 (evaluated) exceeds"));
+
+    const std::vector<v1::ObjectiveValue> big = {
+        Value(v1::OBJECTIVE_SRAM_BYTES, 70000, v1::METRIC_SOURCE_MEASURED)};
+    EXPECT_THAT(BreachedLimit(spec, big), HasSubstr("max_sram_bytes (65536)"));
+}
+
+TEST(BreachedLimit, AtTheLimitOrWithoutLimitsNothingIsBreached) {
+    v1::JobSpec spec;
+    spec.mutable_constraints()->set_max_latency_ms(10);
+    EXPECT_EQ(
+        BreachedLimit(spec, {Value(v1::OBJECTIVE_LATENCY_MS, 10, v1::METRIC_SOURCE_MEASURED)}), "");
+    // A figure the job sets no limit on, or a limit on a figure not yet known.
+    EXPECT_EQ(BreachedLimit(spec, {Value(v1::OBJECTIVE_ENERGY_UJ, 1e9, v1::METRIC_SOURCE_ESTIMATED),
+                                   Value(v1::OBJECTIVE_ERROR, 0.9, v1::METRIC_SOURCE_EVALUATED)}),
+              "");
+    EXPECT_EQ(BreachedLimit(v1::JobSpec(),
+                            {Value(v1::OBJECTIVE_LATENCY_MS, 1e6, v1::METRIC_SOURCE_MEASURED)}),
+              "");
+}
+
+}  // namespace
+}  // namespace hilnas::controller
