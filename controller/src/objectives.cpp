@@ -5,6 +5,7 @@
 
 #include "hilnas/arch/cost.h"
 #include "hilnas/catalog/boards.h"
+#include "hilnas/catalog/metrics.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/job_spec.h"
 
@@ -75,9 +76,9 @@ std::string BreachedLimit(const v1::JobSpec& spec,
 std::vector<v1::Metric> PredictionMetrics(const v1::Model& model) {
     const arch::CostReport cost = arch::ComputeCost(arch::Analyze(arch::ModelFromProto(model)));
     std::vector<v1::Metric> out(2);
-    out[0].set_name("predicted_sram_bytes");
+    out[0].set_name(catalog::kPredictedSramBytes);
     out[0].set_value(static_cast<double>(cost.sram_bytes));
-    out[1].set_name("predicted_flash_bytes");
+    out[1].set_name(catalog::kPredictedFlashBytes);
     out[1].set_value(static_cast<double>(cost.flash_bytes));
     for (auto& m : out) m.set_source(v1::METRIC_SOURCE_COMPUTED);
     return out;
@@ -85,13 +86,20 @@ std::vector<v1::Metric> PredictionMetrics(const v1::Model& model) {
 
 std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>& metrics,
                                                    const v1::Model& model) {
+    // Selection on the validation split only: the test split's accuracy is
+    // stored with the metrics, never turned into an objective.
     const v1::Metric* accuracy = nullptr;
     for (const auto& m : metrics) {
-        if (m.name() == "int8_accuracy") accuracy = &m;
+        if (m.name() == catalog::kInt8ValAccuracy) accuracy = &m;
     }
-    if (accuracy == nullptr) throw InvalidArgument("must include int8_accuracy", "metrics");
+    if (accuracy == nullptr) {
+        throw InvalidArgument(std::string("must include ") + catalog::kInt8ValAccuracy +
+                                  " (int8 accuracy on the validation split)",
+                              "metrics");
+    }
     if (!(accuracy->value() >= 0 && accuracy->value() <= 1)) {
-        throw InvalidArgument("int8_accuracy must be in [0, 1]", "metrics");
+        throw InvalidArgument(std::string(catalog::kInt8ValAccuracy) + " must be in [0, 1]",
+                              "metrics");
     }
     std::vector<v1::ObjectiveValue> out = ComputedObjectives(model);
     out.push_back(Value(v1::OBJECTIVE_ERROR, 1.0 - accuracy->value(), v1::METRIC_SOURCE_EVALUATED));

@@ -225,8 +225,9 @@ TEST(Cli, SubmitsAndFollowsAJob) {
     const ProcessResult table =
         Hilnas({"front", id, "--table", "--controller", controller.address()});
     ASSERT_EQ(table.exit_code, 0) << table.err;
-    EXPECT_THAT(table.out, ::testing::MatchesRegex(
-                               "trial +ERROR +FLASH_BYTES +SRAM_BYTES +int8_accuracy +trial id\n.*"));
+    EXPECT_THAT(table.out,
+                ::testing::MatchesRegex(
+                    "trial +ERROR +FLASH_BYTES +SRAM_BYTES +val_acc +test_acc +trial id\n.*"));
     EXPECT_THAT(table.out, HasSubstr("0 trials on the front"));
 
     testing::TempDir dir;

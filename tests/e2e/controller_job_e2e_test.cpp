@@ -129,7 +129,7 @@ void WorkerLoop(const std::string& address, const std::string& id, Ledger& ledge
         done.set_worker_id(id);
         done.set_lease_id(lease.lease().lease_id());
         auto* m = done.add_metrics();
-        m->set_name("int8_accuracy");
+        m->set_name("int8_val_accuracy");  // what the search selects on
         m->set_value(FakeAccuracy(cost));
         m->set_source(v1::METRIC_SOURCE_EVALUATED);
         done.mutable_model()->set_kind(v1::ARTIFACT_INT8_MODEL);

@@ -11,6 +11,7 @@
 #include "export.h"
 #include "fit.h"
 #include "hilnas/arch/cost.h"
+#include "hilnas/catalog/metrics.h"
 #include "hilnas/common/errors.h"
 #include "network.h"
 #include "prune.h"
@@ -228,14 +229,16 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
     result.artifact = ExportInt8(*net, spec.producer);
     result.final_model = arch::ModelFromProto(result.artifact.model());
     const double int8_accuracy = HostAccuracy(result.artifact, data.test, spec.eval_threads);
-    const double int8_val = data.validation.size() > 0
-                                ? HostAccuracy(result.artifact, data.validation, spec.eval_threads)
-                                : int8_accuracy;
     const arch::CostReport cost = arch::ComputeCost(arch::Analyze(result.final_model));
     auto& m = result.metrics;
     m.emplace_back("float_accuracy", float_accuracy);
-    m.emplace_back("int8_accuracy", int8_accuracy);
-    m.emplace_back("int8_val_accuracy", int8_val);
+    m.emplace_back(catalog::kInt8TestAccuracy, int8_accuracy);
+    // The figure the search selects on; without a validation split there is
+    // none (the test split never stands in for it).
+    if (data.validation.size() > 0) {
+        m.emplace_back(catalog::kInt8ValAccuracy,
+                       HostAccuracy(result.artifact, data.validation, spec.eval_threads));
+    }
     m.emplace_back("fake_quant_accuracy", fq_accuracy);
     m.emplace_back("params", static_cast<double>(cost.params));
     m.emplace_back("weight_bytes", static_cast<double>(cost.weight_bytes));

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "hilnas/catalog/metrics.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/rpc/status.h"
 #include "hilnas/v1/search_service.grpc.pb.h"
@@ -197,7 +198,8 @@ int Front(const Args& args) {
         std::printf(" %22s", name.substr(std::string("OBJECTIVE_").size()).c_str());
     }
     if (energy_column) std::printf(" %22s", "ENERGY_UJ");
-    std::printf(" %14s  %s\n", "int8_accuracy", "trial id");
+    // Selection is on the validation split; the test split is reported only.
+    std::printf(" %9s %9s  %s\n", "val_acc", "test_acc", "trial id");
     for (const v1::Trial& t : front.trials()) {
         std::printf("%-6d", t.number());
         for (int o : front.objectives()) {
@@ -215,11 +217,12 @@ int Front(const Args& args) {
                     : "-";
             std::printf(" %22s", cell.c_str());
         }
-        double accuracy = std::nan("");
+        double val = std::nan(""), test = std::nan("");
         for (const auto& m : t.metrics()) {
-            if (m.name() == "int8_accuracy") accuracy = m.value();
+            if (m.name() == catalog::kInt8ValAccuracy) val = m.value();
+            if (m.name() == catalog::kInt8TestAccuracy) test = m.value();
         }
-        std::printf(" %14.4f  %s\n", accuracy, t.trial_id().c_str());
+        std::printf(" %9.4f %9.4f  %s\n", val, test, t.trial_id().c_str());
     }
     std::printf("%zu trials on the front, hypervolume %.6g (normalised objectives)\n",
                 static_cast<size_t>(front.trials_size()), front.hypervolume());

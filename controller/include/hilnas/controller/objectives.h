@@ -1,5 +1,6 @@
 // Objective values from what trainers and agents report. All minimised.
-//   error         1 - int8 accuracy (the trainer's host-runtime figure)
+//   error         1 - int8 accuracy on the validation split (the trainer's host-runtime
+//                 figure); test accuracy is stored as a metric, never optimised
 //   flash_bytes   cost model (weights + code estimate) until measured; the ELF's
 //                 .text + .rodata + .data after
 //   sram_bytes    cost model (arena + runtime RAM + stack estimate) until measured;
@@ -17,7 +18,7 @@
 
 namespace hilnas::controller {
 
-// After training: error from the metrics (int8_accuracy is required:
+// After training: error from the metrics (int8_val_accuracy is required:
 // InvalidArgument "metrics" without it), and the cost model's figures for
 // `model` (the artifact's IR, after DNAS and pruning).
 std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>& metrics,

@@ -1,8 +1,11 @@
-// A job's limits on measured and evaluated figures: which one a trial breaks,
-// said so that a person reading the trial's reason knows the limit and the value.
+// The controller's objectives: the error the search sees comes from the
+// validation split only; a job's limits on measured and evaluated figures say
+// which one a trial breaks, with the limit and the value.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "hilnas/arch/model.h"
+#include "hilnas/common/errors.h"
 #include "hilnas/controller/objectives.h"
 
 namespace hilnas::controller {
@@ -58,6 +61,39 @@ TEST(BreachedLimit, AtTheLimitOrWithoutLimitsNothingIsBreached) {
     EXPECT_EQ(BreachedLimit(v1::JobSpec(),
                             {Value(v1::OBJECTIVE_LATENCY_MS, 1e6, v1::METRIC_SOURCE_MEASURED)}),
               "");
+}
+
+v1::Metric Metric(const char* name, double value) {
+    v1::Metric m;
+    m.set_name(name);
+    m.set_value(value);
+    m.set_source(v1::METRIC_SOURCE_EVALUATED);
+    return m;
+}
+
+const char* const kTiny = R"({"name": "t", "input": {"shape": [8, 8, 1]},
+  "layers": [{"op": "conv2d", "filters": 2, "kernel": 3}, {"op": "global_avg_pool"},
+             {"op": "dense", "units": 10}]})";
+
+TEST(TrainingObjectives, TheErrorComesFromTheValidationSplitNeverTheTestSplit) {
+    v1::Model model;
+    arch::ModelToProto(arch::ModelFromJson(kTiny), &model);
+    const auto objectives = TrainingObjectives(
+        {Metric("int8_accuracy", 0.93), Metric("int8_val_accuracy", 0.81)}, model);
+    double error = -1;
+    for (const auto& o : objectives) {
+        if (o.objective() == v1::OBJECTIVE_ERROR) error = o.value();
+        EXPECT_NE(o.value(), 1 - 0.93) << "a test-split figure reached the optimiser";
+    }
+    EXPECT_DOUBLE_EQ(error, 1 - 0.81);
+    // Test accuracy alone is not enough: the search never selects on it.
+    try {
+        TrainingObjectives({Metric("int8_accuracy", 0.93)}, model);
+        FAIL() << "an error objective was made from the test split";
+    } catch (const InvalidArgument& e) {
+        EXPECT_EQ(e.field(), "metrics");
+        EXPECT_THAT(e.message(), HasSubstr("int8_val_accuracy"));
+    }
 }
 
 }  // namespace
