@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <set>
 
+#include "hilnas/arch/cost.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/dataset/dataset.h"
@@ -26,6 +28,94 @@ arch::SearchSpace SpaceOf(const v1::JobSpec& spec) {
     const DatasetInfo d = DatasetFor(spec.dataset().name());
     arch::SearchSpace space = arch::SpaceFromProto(spec.search_space(), d.input, d.classes);
     return space;
+}
+
+namespace {
+
+// MACs of the largest model the space holds: every block at its widest and
+// largest kernel, no downsampling where the space allows it, the widest head.
+int64_t LargestMacs(const arch::SearchSpace& space) {
+    arch::Point p;
+    for (int i = 0; i < space.blocks.max; ++i) {
+        arch::Block b;
+        b.kind = space.block_kinds.front();
+        b.channels = space.channels.max;
+        b.kernel = *std::max_element(space.kernel_sizes.begin(), space.kernel_sizes.end());
+        b.down = space.downsampling.front();
+        for (auto d : space.downsampling) {
+            if (d == arch::Downsample::kNone) b.down = d;
+        }
+        b.expansion = *std::max_element(space.expansions.begin(), space.expansions.end());
+        p.blocks.push_back(b);
+    }
+    p.head = space.heads.front();
+    for (int i = 0; i < space.dense_layers.max; ++i) p.dense.push_back({space.dense_units.max, 8});
+    try {
+        const arch::Model model = arch::BuildModel(space, arch::Normalize(space, p));
+        return arch::ComputeCost(arch::Analyze(model)).macs;
+    } catch (const Error&) {
+        // A space whose widest corner is not a valid model: the largest of a
+        // fixed sample stands in (deterministic, so the reference is too).
+        std::mt19937_64 rng(1);
+        int64_t most = 1;
+        for (int i = 0; i < 256; ++i) {
+            try {
+                const arch::Model m = arch::BuildModel(space, arch::Sample(space, rng));
+                most = std::max(most, arch::ComputeCost(arch::Analyze(m)).macs);
+            } catch (const Error&) {
+            }
+        }
+        return most;
+    }
+}
+
+}  // namespace
+
+std::vector<double> ReferencePointOf(const v1::JobSpec& spec) {
+    if (spec.reference_point_size() > 0) {
+        return {spec.reference_point().begin(), spec.reference_point().end()};
+    }
+    const v1::Constraints& c = spec.constraints();
+    const catalog::BoardType& board = catalog::FindBoardType(spec.board_type(), "spec.board_type");
+    int64_t largest = -1;  // computed once, when an objective needs it
+    auto macs = [&] {
+        if (largest < 0) largest = std::max<int64_t>(LargestMacs(SpaceOf(spec)), 1);
+        return static_cast<double>(largest);
+    };
+    auto latency_ms = [&] {
+        return c.has_max_latency_ms() ? c.max_latency_ms()
+                                      : 10.0 * macs() / static_cast<double>(board.cpu_hz) * 1e3;
+    };
+    std::vector<double> ref;
+    for (int o : spec.objectives()) {
+        switch (static_cast<v1::Objective>(o)) {
+            case v1::OBJECTIVE_ERROR:
+                ref.push_back(c.has_max_error() ? c.max_error() : 1.0);
+                break;
+            case v1::OBJECTIVE_FLASH_BYTES:
+                ref.push_back(static_cast<double>(c.has_max_flash_bytes() ? c.max_flash_bytes()
+                                                                          : board.flash_bytes));
+                break;
+            case v1::OBJECTIVE_SRAM_BYTES:
+                ref.push_back(static_cast<double>(c.has_max_sram_bytes() ? c.max_sram_bytes()
+                                                                         : board.sram_bytes));
+                break;
+            case v1::OBJECTIVE_MACS:
+                ref.push_back(c.has_max_macs() ? static_cast<double>(c.max_macs()) : macs());
+                break;
+            case v1::OBJECTIVE_LATENCY_MS:
+                ref.push_back(latency_ms());
+                break;
+            case v1::OBJECTIVE_ENERGY_UJ:
+                ref.push_back(c.has_max_energy_uj()
+                                  ? c.max_energy_uj()
+                                  : catalog::EstimatedEnergyUj(board, latency_ms()));
+                break;
+            default:
+                throw InvalidArgument("unknown objective", "spec.objectives");
+        }
+    }
+    return ref;
 }
 
 v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
@@ -153,7 +243,13 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
             "spec.reference_point");
     }
     for (double r : s.reference_point()) {
-        if (!std::isfinite(r)) throw InvalidArgument("must be finite", "spec.reference_point");
+        if (!(std::isfinite(r) && r > 0)) {
+            throw InvalidArgument("must be finite and positive", "spec.reference_point");
+        }
+    }
+    // Fixed now, so the job's hypervolume is measured on one scale throughout.
+    if (s.reference_point_size() == 0) {
+        for (double r : ReferencePointOf(s)) s.add_reference_point(r);
     }
     return s;
 }

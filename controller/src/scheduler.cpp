@@ -275,12 +275,10 @@ void Scheduler::RecordFront(const v1::Job& job, const std::vector<v1::Trial>& co
     const v1::JobSpec& spec = job.spec();
     std::vector<Vector> ys;
     for (const auto& t : complete) ys.push_back(*ObjectivesOf(spec, t));
-    // Normalised objectives; the reference point from the spec or nadir + 10%.
-    std::optional<Vector> spec_ref;
-    if (spec.reference_point_size() > 0) {
-        spec_ref = Vector(spec.reference_point().begin(), spec.reference_point().end());
-    }
-    const Vector ref = optimizer::ReferencePoint(ys, spec_ref);
+    // One scale for the whole job: objectives divided by the job's reference
+    // point (fixed at submission), so the reference is 1 in every objective and
+    // the series can only grow as trials complete.
+    const Vector ref = ReferencePointOf(spec);
     const auto front = optimizer::NonDominatedIndices(ys);
     std::vector<Vector> front_points;
     std::set<std::string> ids;
@@ -291,10 +289,13 @@ void Scheduler::RecordFront(const v1::Job& job, const std::vector<v1::Trial>& co
     store::HypervolumePoint hv;
     hv.completed_trials = n;
     hv.trial_id = complete.back().trial_id();
-    // Normalised to the observed range, as the reference point is.
-    const optimizer::ObjectiveBounds bounds = optimizer::BoundsOf(ys);
-    hv.hypervolume = optimizer::Hypervolume(optimizer::Normalize(front_points, bounds),
-                                            optimizer::Normalize(ref, bounds));
+    std::vector<Vector> scaled;
+    for (const Vector& y : front_points) {
+        Vector z(y.size());
+        for (size_t i = 0; i < y.size(); ++i) z[i] = y[i] / ref[i];
+        scaled.push_back(std::move(z));
+    }
+    hv.hypervolume = optimizer::Hypervolume(scaled, Vector(ref.size(), 1.0));
     hv.front_size = static_cast<int>(front.size());
     hv.reference_point = ref;
     store_.RecordHypervolume(job.job_id(), hv);

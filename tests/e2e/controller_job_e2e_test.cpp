@@ -297,6 +297,20 @@ TEST(ControllerJob, RunsAWholeJobAcrossARestartWithEveryTrialCompletedOnce) {
     }
     EXPECT_EQ(ledger.trained.size(), 12u);
 
+    // The hypervolume series: one reference point throughout (fixed at
+    // submission), and it never decreases, across the controller's restart.
+    const auto series = tx.exec_params(
+        "SELECT hypervolume, reference_point::text FROM job_hypervolume WHERE job_id::text = $1 "
+        "ORDER BY completed_trials",
+        job.job_id());
+    ASSERT_GE(series.size(), 2u);
+    for (size_t i = 1; i < series.size(); ++i) {
+        EXPECT_GE(series[i][0].as<double>(), series[i - 1][0].as<double>()) << "row " << i;
+        EXPECT_EQ(series[i][1].as<std::string>(), series[0][1].as<std::string>());
+    }
+    EXPECT_GT(series[series.size() - 1][0].as<double>(), 0.0);
+    EXPECT_LE(series[series.size() - 1][0].as<double>(), 1.0);
+
     // The dashboards' front is the API's front.
     v1::GetParetoFrontRequest freq;
     freq.set_job_id(job.job_id());

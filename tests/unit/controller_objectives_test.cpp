@@ -6,7 +6,10 @@
 
 #include "hilnas/arch/model.h"
 #include "hilnas/common/errors.h"
+#include "hilnas/controller/job_spec.h"
 #include "hilnas/controller/objectives.h"
+
+#include <cmath>
 
 namespace hilnas::controller {
 namespace {
@@ -94,6 +97,38 @@ TEST(TrainingObjectives, TheErrorComesFromTheValidationSplitNeverTheTestSplit) {
         EXPECT_EQ(e.field(), "metrics");
         EXPECT_THAT(e.message(), HasSubstr("int8_val_accuracy"));
     }
+}
+
+TEST(ReferencePoint, FixedAtSubmissionFromTheLimitsAndTheSpace) {
+    v1::JobSpec spec;
+    spec.set_board_type("nucleo-f446re");
+    for (auto o : {v1::OBJECTIVE_ERROR, v1::OBJECTIVE_FLASH_BYTES, v1::OBJECTIVE_SRAM_BYTES,
+                   v1::OBJECTIVE_LATENCY_MS, v1::OBJECTIVE_ENERGY_UJ}) {
+        spec.add_objectives(o);
+    }
+    spec.mutable_constraints()->set_max_sram_bytes(65536);
+    spec.mutable_constraints()->set_max_latency_ms(50);
+    const v1::JobSpec n = NormalizeJobSpec(spec);
+    ASSERT_EQ(n.reference_point_size(), 5);
+    EXPECT_EQ(n.reference_point(0), 1.0);                    // error: no max_error
+    EXPECT_EQ(n.reference_point(1), 512.0 * 1024);           // the F446RE's flash
+    EXPECT_EQ(n.reference_point(2), 65536.0);                // the spec's SRAM limit
+    EXPECT_EQ(n.reference_point(3), 50.0);                   // the latency limit
+    EXPECT_NEAR(n.reference_point(4), 3.3 * 38 * 50, 1e-9);  // that latency at run power
+    EXPECT_EQ(ReferencePointOf(n),
+              std::vector<double>(n.reference_point().begin(), n.reference_point().end()));
+    // Without a latency limit, the largest model of the space bounds it: positive, finite.
+    v1::JobSpec open = spec;
+    open.mutable_constraints()->clear_max_latency_ms();
+    const v1::JobSpec o = NormalizeJobSpec(open);
+    EXPECT_GT(o.reference_point(3), 0);
+    EXPECT_TRUE(std::isfinite(o.reference_point(3)));
+    // A reference the user gives is kept, and must be positive.
+    v1::JobSpec given = spec;
+    for (double r : {0.5, 1e5, 3e4, 20.0, 1e4}) given.add_reference_point(r);
+    EXPECT_EQ(NormalizeJobSpec(given).reference_point(1), 1e5);
+    given.set_reference_point(0, -1);
+    EXPECT_THROW(NormalizeJobSpec(given), InvalidArgument);
 }
 
 }  // namespace

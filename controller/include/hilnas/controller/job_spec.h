@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "hilnas/arch/space.h"
 #include "hilnas/v1/job.pb.h"
@@ -26,5 +27,16 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& spec);
 
 // The search space of a normalised spec.
 arch::SearchSpace SpaceOf(const v1::JobSpec& spec);
+
+// The job's hypervolume reference point, one value per objective, fixed at
+// submission so every snapshot of the job's hypervolume is measured on the
+// same scale: the spec's reference_point when given, else derived from its
+// limits and the search space's bounds (error: max_error or 1; flash and
+// SRAM: the limits, which the board's memories cap; MACs: max_macs or the
+// largest model of the space; latency: max_latency_ms or that model at 10
+// cycles per MAC on the board's clock; energy: max_energy_uj or that
+// latency at the board's run power). Objectives are normalised by it (y / r),
+// so the hypervolume lies in [0, 1] and never decreases as trials complete.
+std::vector<double> ReferencePointOf(const v1::JobSpec& spec);
 
 }  // namespace hilnas::controller
