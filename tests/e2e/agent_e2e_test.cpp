@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "hilnas/common/subprocess.h"
-#include "hilnas/store/pg_cluster.h"
+#include "hilnas/testing/controller.h"
 #include "hilnas/testing/pg.h"
 #include "hilnas/testing/temp_dir.h"
 
@@ -33,10 +33,7 @@ ProcessResult RunTool(std::vector<std::string> argv, std::chrono::seconds timeou
 
 std::string Agent() { return testing::BuildPath("board-agent/hilnas-agent"); }
 
-std::string Slurp(const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testing::Slurp;
 
 TEST(AgentCli, MeasureRunsOnTheDefaultEmulatedBoard) {
     testing::TempDir dir;
@@ -107,27 +104,9 @@ TEST(AgentCli, BadInputsGetOneReadableLineAndANonZeroExit) {
 struct Stack {
     testing::TempDir dir;
     std::string dsn = testing::FreshDatabase("agent");
-    std::string address = "127.0.0.1:" + std::to_string(store::FreeLoopbackPort());
-    Process controller;
+    testing::ControllerProcess controller{dsn, dir.path().string(), {"--long_poll_max", "1s"}};
+    const std::string& address = controller.address();
 
-    Stack() : controller(Start()) {}
-    Process Start() {
-        ProcessOptions p;
-        p.argv = {testing::BuildPath("controller/hilnas-controller"),
-                  "--database",
-                  dsn,
-                  "--listen",
-                  address,
-                  "--port_file",
-                  dir / "port",
-                  "--long_poll_max",
-                  "1s"};
-        Process c = Process::Start(p, dir / "controller.log");
-        for (int i = 0; i < 3000 && !std::ifstream(dir / "port").good(); ++i) {
-            std::this_thread::sleep_for(10ms);
-        }
-        return c;
-    }
     // (health, health_reason) of a board, or empty when it is not registered.
     std::pair<std::string, std::string> Health(const std::string& board) {
         pqxx::connection c(dsn);

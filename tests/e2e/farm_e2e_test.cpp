@@ -15,7 +15,7 @@
 
 #include "hilnas/common/subprocess.h"
 #include "hilnas/rpc/channel.h"
-#include "hilnas/store/pg_cluster.h"
+#include "hilnas/testing/controller.h"
 #include "hilnas/testing/pg.h"
 #include "hilnas/testing/temp_dir.h"
 #include "hilnas/v1/search_service.grpc.pb.h"
@@ -25,31 +25,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string Slurp(const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testing::Slurp;
 
 TEST(Farm, EveryTrialIsMeasuredAndTheFrontIsTheMeasuredOne) {
     testing::TempDir dir;
     const std::string dsn = testing::FreshDatabase("farm");
-    const std::string address = "127.0.0.1:" + std::to_string(store::FreeLoopbackPort());
-    ProcessOptions ctl;
-    ctl.argv = {testing::BuildPath("controller/hilnas-controller"),
-                "--database",
-                dsn,
-                "--listen",
-                address,
-                "--port_file",
-                dir / "port",
-                "--scheduler.tick",
-                "200ms",
-                "--long_poll_max",
-                "1s"};
-    Process controller = Process::Start(ctl, dir / "controller.log");
-    for (int i = 0; i < 3000 && !std::ifstream(dir / "port").good(); ++i) {
-        std::this_thread::sleep_for(10ms);
-    }
+    testing::ControllerProcess controller(dsn, dir.path().string(),
+                                          {"--scheduler.tick", "200ms", "--long_poll_max", "1s"});
+    const std::string& address = controller.address();
     ProcessOptions tr;
     tr.argv = {testing::BuildPath("trainer-worker/hilnas-trainer"),
                "--controller",

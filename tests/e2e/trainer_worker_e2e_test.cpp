@@ -12,7 +12,7 @@
 #include "hilnas/common/subprocess.h"
 #include "hilnas/firmware/artifact.h"
 #include "hilnas/rpc/channel.h"
-#include "hilnas/store/pg_cluster.h"
+#include "hilnas/testing/controller.h"
 #include "hilnas/testing/pg.h"
 #include "hilnas/testing/temp_dir.h"
 #include "hilnas/v1/search_service.grpc.pb.h"
@@ -24,20 +24,9 @@ using namespace std::chrono_literals;
 
 TEST(TrainerWorker, TrainsEveryTrialOfAJobThroughTheController) {
     testing::TempDir dir;
-    const std::string address = "127.0.0.1:" + std::to_string(store::FreeLoopbackPort());
-    ProcessOptions ctl;
-    ctl.argv = {testing::BuildPath("controller/hilnas-controller"),
-                "--database",
-                testing::FreshDatabase("trainer"),
-                "--listen",
-                address,
-                "--port_file",
-                dir / "port",
-                "--scheduler.tick",
-                "200ms"};
-    Process controller = Process::Start(ctl, dir / "controller.log");
-    for (int i = 0; i < 3000 && !std::ifstream(dir / "port").good(); ++i)
-        std::this_thread::sleep_for(10ms);
+    testing::ControllerProcess controller(testing::FreshDatabase("trainer"), dir.path().string(),
+                                          {"--scheduler.tick", "200ms"});
+    const std::string& address = controller.address();
     ProcessOptions worker;
     worker.argv = {testing::BuildPath("trainer-worker/hilnas-trainer"),
                    "--controller",
