@@ -19,6 +19,7 @@
 #include "hilnas/agent/measure.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
+#include "hilnas/common/text.h"
 #include "hilnas/common/version.h"
 #include "hilnas/dataset/dataset.h"
 #include "hilnas/firmware/artifact.h"
@@ -165,7 +166,7 @@ struct Agent::Impl {
         r.set_agent_id(agent_id);
         r.set_board_id(b.id);
         r.set_health(health);
-        r.set_reason(reason.substr(0, 2000));
+        r.set_reason(TruncateUtf8(reason, 2000));
         try {
             client.ReportBoardHealth(r);
         } catch (const Error& e) {
@@ -317,7 +318,7 @@ struct Agent::Impl {
             v1::FailMeasurementRequest f;
             f.set_agent_id(agent_id);
             f.set_lease_id(lease_id);
-            f.set_reason(reason.substr(0, 4000));
+            f.set_reason(TruncateUtf8(reason, 4000));
             f.set_retryable(retryable);
             f.set_board_fault(board_fault);
             f.set_infeasible(infeasible);

@@ -100,6 +100,9 @@ grpc::ServerUnaryReactor* SearchServiceImpl::ListJobs(grpc::CallbackServerContex
                                                       v1::ListJobsResponse* resp) {
     return RunUnary(deps_, ctx, Role::kUser, "ListJobs", [this, req, resp] {
         if (req->page().page_size() < 0) throw InvalidArgument("must be >= 0", "page.page_size");
+        if (req->state() != v1::JOB_STATE_UNSPECIFIED && !v1::JobState_IsValid(req->state())) {
+            throw InvalidArgument("unknown job state " + std::to_string(req->state()), "state");
+        }
         store::JobFilter filter;
         filter.state = req->state();
         filter.owner = req->owner();

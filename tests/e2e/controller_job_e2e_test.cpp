@@ -387,6 +387,15 @@ TEST(ControllerJob, RolesAndSpecErrorsAreEnforced) {
         EXPECT_EQ(search->GetJob(ctx.get(), get, &job).error_code(), grpc::StatusCode::NOT_FOUND);
     }
     {
+        v1::ListJobsRequest list;  // an unknown state filters nothing in: it is refused
+        list.set_state(static_cast<v1::JobState>(99));
+        v1::ListJobsResponse jobs;
+        auto ctx = rpc::MakeContext(10s, kUserToken);
+        const grpc::Status s = search->ListJobs(ctx.get(), list, &jobs);
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        EXPECT_EQ(s.error_message(), "state: unknown job state 99");
+    }
+    {
         // An agent cannot register a board type the catalogue does not know.
         auto farm = v1::FarmService::NewStub(rpc::MakeChannel(controller.address()));
         v1::RegisterAgentRequest reg;

@@ -420,6 +420,21 @@ TEST_F(QueueTest, AMeasurementThatBreaksALimitKeepsItsFiguresAndEndsTheTrialInfe
               0);
 }
 
+TEST_F(QueueTest, ALongFailureReasonIsCutOnACharacterAndStored) {
+    const std::string job = NewJob(testing::Spec({v1::OBJECTIVE_ERROR}));
+    const std::string trial = store_->InsertTrials(job, testing::SomeTrials(1)).at(0);
+    const auto lease = store_->ClaimTrial("w", testing::Cpu());
+    ASSERT_TRUE(lease);
+    // 9,999 ASCII bytes, then two-byte characters across the 10,000-byte limit.
+    std::string reason(9999, 'r');
+    for (int i = 0; i < 100; ++i) reason += "\xc3\xa9";
+    EXPECT_EQ(store_->FailTrial("w", lease->lease.lease_id(), {reason, false}), v1::TRIAL_FAILED);
+    const std::string stored = store_->GetTrial(trial).last_error();
+    EXPECT_LE(stored.size(), 10000u);
+    EXPECT_EQ(stored.substr(0, 100), std::string(100, 'r'));
+    EXPECT_NE(stored.find("[truncated]"), std::string::npos);
+}
+
 TEST_F(QueueTest, AJobThatSkipsMeasurementCompletesItsTrialsAfterTraining) {
     const std::string job = NewJob(testing::Spec({v1::OBJECTIVE_ERROR}, /*measure=*/false));
     store_->InsertTrials(job, testing::SomeTrials(1));

@@ -127,6 +127,18 @@ TEST(Inventory, EachMistakeNamesItsKey) {
     ExpectError("- just a list", "inventory", "must be a mapping");
 }
 
+TEST(Inventory, AHugeValueIsQuotedShortInTheError) {
+    const std::string huge(1 << 20, 'z');
+    try {
+        ParseInventory("boards:\n  - {id: a, type: " + huge + ", debugger: openocd}\n");
+        FAIL();
+    } catch (const InvalidArgument& e) {
+        EXPECT_EQ(e.field(), "boards[0].type");
+        EXPECT_LT(e.message().size(), 300u) << "the input is not echoed whole";
+        EXPECT_THAT(e.message(), HasSubstr("unknown board type 'zzzz"));
+    }
+}
+
 TEST(Inventory, AMissingFileIsOneReadableError) {
     testing::TempDir dir;
     try {

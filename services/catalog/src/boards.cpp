@@ -1,6 +1,7 @@
 #include "hilnas/catalog/boards.h"
 
 #include "hilnas/common/errors.h"
+#include "hilnas/common/text.h"
 
 namespace hilnas::catalog {
 
@@ -105,7 +106,8 @@ const BoardType& FindBoardType(const std::string& name, const std::string& field
     for (const auto& b : BoardTypes()) {
         if (b.name == name) return b;
     }
-    throw InvalidArgument("unknown board type '" + name + "' (" + BoardTypeNames() + ")", field);
+    throw InvalidArgument(
+        "unknown board type '" + QuoteForMessage(name) + "' (" + BoardTypeNames() + ")", field);
 }
 
 double EstimatedEnergyUj(const BoardType& board, double latency_ms) {

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "hilnas/common/errors.h"
+#include "hilnas/common/text.h"
 
 namespace hilnas::dataset {
 
@@ -176,7 +177,8 @@ const Spec& FindDataset(std::string_view name) {
     }
     std::string known;
     for (const Spec& s : kKnown) known += (known.empty() ? "" : ", ") + std::string(s.name);
-    throw InvalidArgument("unknown dataset '" + std::string(name) + "' (" + known + ")", "dataset");
+    throw InvalidArgument("unknown dataset '" + QuoteForMessage(name) + "' (" + known + ")",
+                          "dataset");
 }
 
 Idx ReadIdx(const std::string& path) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "hilnas/common/text.h"
 #include "store_impl.h"
 
 namespace hilnas::store {
@@ -282,7 +283,7 @@ v1::TrialState Store::CompleteTrial(const std::string& worker_id, const std::str
             InsertArtifact(tx, held.trial_id, artifact);
         }
         if (!result.infeasible_reason.empty()) {
-            return EndLease(tx, held, "infeasible", result.infeasible_reason.substr(0, 2000),
+            return EndLease(tx, held, "infeasible", TruncateUtf8(result.infeasible_reason, 2000),
                             "infeasible", 0, true);
         }
         return EndLease(tx, held, "completed", "trained by " + worker_id,
@@ -295,7 +296,7 @@ v1::TrialState Store::FailTrial(const std::string& worker_id, const std::string&
     RequireNonEmpty(worker_id, "worker_id");
     CheckUuid(lease_id, "lease_id");
     const std::string reason =
-        failure.reason.empty() ? "failed (no reason given)" : failure.reason.substr(0, 10000);
+        failure.reason.empty() ? "failed (no reason given)" : TruncateUtf8(failure.reason, 10000);
     const LeaseKind kind = LeaseKind::kTrain;
     return impl_->Transact("FailTrial", [&](pqxx::work& tx) {
         const HeldLease held = LockLease(tx, worker_id, lease_id, &kind);
@@ -415,7 +416,7 @@ v1::TrialState Store::CompleteMeasurement(const std::string& agent_id, const std
         if (result.firmware) InsertArtifact(tx, held.trial_id, firmware);
         Exec(tx, sql::kBoardMeasured, held.board_id);
         if (!result.infeasible_reason.empty()) {
-            return EndLease(tx, held, "infeasible", result.infeasible_reason.substr(0, 2000),
+            return EndLease(tx, held, "infeasible", TruncateUtf8(result.infeasible_reason, 2000),
                             "infeasible", 0, true);
         }
         return EndLease(tx, held, "completed", "measured on " + held.board_id, "complete", 0,
@@ -432,7 +433,7 @@ v1::TrialState Store::FailMeasurement(const std::string& agent_id, const std::st
                               "board_fault");
     }
     const std::string reason =
-        failure.reason.empty() ? "failed (no reason given)" : failure.reason.substr(0, 10000);
+        failure.reason.empty() ? "failed (no reason given)" : TruncateUtf8(failure.reason, 10000);
     const LeaseKind kind = LeaseKind::kMeasure;
     const int limit = impl_->options.board_failure_limit;
     return impl_->Transact("FailMeasurement", [&](pqxx::work& tx) {
