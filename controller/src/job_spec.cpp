@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -31,6 +32,43 @@ arch::SearchSpace SpaceOf(const v1::JobSpec& spec) {
 }
 
 namespace {
+
+void RequirePrintable(const std::string& text, const std::string& field) {
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) {
+            throw InvalidArgument("must not contain control characters", field);
+        }
+    }
+}
+
+// The default recipe for every candidate: zero means "the trainer's default".
+void ValidateTraining(const v1::TrainingRecipe& t, const std::string& at) {
+    if (!v1::TrainOptimizer_IsValid(t.optimizer())) {
+        throw InvalidArgument("unknown optimizer", at + ".optimizer");
+    }
+    const std::pair<double, const char*> rates[] = {{t.learning_rate(), "learning_rate"},
+                                                    {t.weight_decay(), "weight_decay"}};
+    for (const auto& [v, name] : rates) {
+        if (!(std::isfinite(v) && v >= 0 && v <= 10)) {
+            throw InvalidArgument("must be in [0, 10]", at + "." + name);
+        }
+    }
+    if (!(std::isfinite(t.momentum()) && t.momentum() >= 0 && t.momentum() < 1)) {
+        throw InvalidArgument("must be in [0, 1)", at + ".momentum");
+    }
+    if (!(std::isfinite(t.label_smoothing()) && t.label_smoothing() >= 0 &&
+          t.label_smoothing() < 1)) {
+        throw InvalidArgument("must be in [0, 1)", at + ".label_smoothing");
+    }
+    if (t.epochs() < 0 || t.epochs() > 1000) {
+        throw InvalidArgument("must be in [0, 1000]", at + ".epochs");
+    }
+    if (t.batch_size() < 0 || t.batch_size() > 65536) {
+        throw InvalidArgument("must be in [0, 65536]", at + ".batch_size");
+    }
+    if (t.train_limit() < 0) throw InvalidArgument("must be >= 0", at + ".train_limit");
+}
 
 // MACs of the largest model the space holds: every block at its widest and
 // largest kernel, no downsampling where the space allows it, the widest head.
@@ -121,6 +159,20 @@ std::vector<double> ReferencePointOf(const v1::JobSpec& spec) {
 v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
     v1::JobSpec s = in;
     if (s.name().size() > 200) throw InvalidArgument("must be at most 200 characters", "spec.name");
+    RequirePrintable(s.name(), "spec.name");
+    if (s.dataset().name().size() > 64) {
+        throw InvalidArgument("must be at most 64 characters", "spec.dataset.name");
+    }
+    if (s.dataset().path().size() > 4096) {
+        throw InvalidArgument("must be at most 4096 characters", "spec.dataset.path");
+    }
+    RequirePrintable(s.dataset().path(), "spec.dataset.path");
+    for (const auto& part : std::filesystem::path(s.dataset().path())) {
+        if (part == "..") {
+            throw InvalidArgument("must not climb out with '..'", "spec.dataset.path");
+        }
+    }
+    ValidateTraining(s.training(), "spec.training");
     if (s.dataset().name().empty()) s.mutable_dataset()->set_name("fashion-mnist");
     DatasetFor(s.dataset().name());
     if (s.dataset().validation_fraction() == 0) s.mutable_dataset()->set_validation_fraction(0.1);
@@ -161,11 +213,11 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
     if (c.has_max_flash_bytes() && c.max_flash_bytes() <= 0) {
         throw InvalidArgument("must be positive", "spec.constraints.max_flash_bytes");
     }
-    if (c.has_max_latency_ms() && !(c.max_latency_ms() > 0)) {
-        throw InvalidArgument("must be positive", "spec.constraints.max_latency_ms");
+    if (c.has_max_latency_ms() && !(c.max_latency_ms() > 0 && std::isfinite(c.max_latency_ms()))) {
+        throw InvalidArgument("must be positive and finite", "spec.constraints.max_latency_ms");
     }
-    if (c.has_max_energy_uj() && !(c.max_energy_uj() > 0)) {
-        throw InvalidArgument("must be positive", "spec.constraints.max_energy_uj");
+    if (c.has_max_energy_uj() && !(c.max_energy_uj() > 0 && std::isfinite(c.max_energy_uj()))) {
+        throw InvalidArgument("must be positive and finite", "spec.constraints.max_energy_uj");
     }
     if (c.has_max_error() && !(c.max_error() > 0 && c.max_error() <= 1)) {
         throw InvalidArgument("must be in (0, 1]", "spec.constraints.max_error");
@@ -204,9 +256,15 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
     if (b->max_attempts() < 1 || b->max_attempts() > 100) {
         throw InvalidArgument("must be between 1 and 100", "spec.budget.max_attempts");
     }
-    if (b->has_max_wall_time() &&
-        google::protobuf::util::TimeUtil::DurationToSeconds(b->max_wall_time()) <= 0) {
-        throw InvalidArgument("must be positive", "spec.budget.max_wall_time");
+    if (b->has_max_wall_time()) {
+        const auto& w = b->max_wall_time();
+        // Checked before anything converts it: out of protobuf's range, it
+        // cannot even be written as JSON.
+        if (w.seconds() <= 0 || w.seconds() > 366LL * 24 * 3600 || w.nanos() < 0 ||
+            w.nanos() > 999999999) {
+            throw InvalidArgument("must be positive and at most 366 days",
+                                  "spec.budget.max_wall_time");
+        }
     }
 
     // Optimiser.
@@ -216,16 +274,24 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
         throw InvalidArgument("unknown optimiser", "spec.optimizer.kind");
     }
     if (o->acquisition() == v1::ACQUISITION_UNSPECIFIED) o->set_acquisition(v1::ACQUISITION_UCB);
+    if (!v1::Acquisition_IsValid(o->acquisition())) {
+        throw InvalidArgument("unknown acquisition", "spec.optimizer.acquisition");
+    }
     if (o->warmup_trials() == 0) o->set_warmup_trials(std::min(10, b->max_trials()));
     if (o->warmup_trials() < 1)
         throw InvalidArgument("must be positive", "spec.optimizer.warmup_trials");
     if (o->ucb_beta() == 0) o->set_ucb_beta(2.0);
-    if (!(o->ucb_beta() > 0)) throw InvalidArgument("must be positive", "spec.optimizer.ucb_beta");
+    if (!(o->ucb_beta() > 0 && std::isfinite(o->ucb_beta()))) {
+        throw InvalidArgument("must be positive and finite", "spec.optimizer.ucb_beta");
+    }
     if (o->candidate_pool() == 0) o->set_candidate_pool(2000);
     if (o->candidate_pool() < 10 || o->candidate_pool() > 100000) {
         throw InvalidArgument("must be between 10 and 100000", "spec.optimizer.candidate_pool");
     }
     if (o->population() == 0) o->set_population(16);
+    if (o->population() < 2 || o->population() > 10000) {
+        throw InvalidArgument("must be between 2 and 10000", "spec.optimizer.population");
+    }
 
     // Measurement.
     auto* m = s.mutable_measurement();

@@ -53,8 +53,18 @@ grpc::ServerUnaryReactor* RunUnary(const ServiceDeps& deps, grpc::CallbackServer
     return reactor;
 }
 
+// An id a request must carry: present, at most 200 bytes, no control
+// characters (a NUL would be cut short by the database driver and a newline
+// would forge a log line).
 inline void Require(const std::string& value, const char* field) {
     if (value.empty()) throw InvalidArgument("is required", field);
+    if (value.size() > 200) throw InvalidArgument("must be at most 200 characters", field);
+    for (char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) {
+            throw InvalidArgument("must not contain control characters", field);
+        }
+    }
 }
 
 // The wait a long poll asked for, capped by the server's limit.
