@@ -135,6 +135,7 @@ grpc::ServerUnaryReactor* SearchServiceImpl::CancelJob(grpc::CallbackServerConte
                                                        v1::Job* resp) {
     return RunUnary(deps_, ctx, Role::kUser, "CancelJob", [this, req, resp] {
         Require(req->job_id(), "job_id");
+        CheckText(req->reason(), "reason", 1000);
         *resp = deps_.store->CancelJob(
             req->job_id(), req->reason().empty() ? "cancelled by the user" : req->reason());
         deps_.wake_scheduler();

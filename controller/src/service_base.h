@@ -67,6 +67,20 @@ inline void Require(const std::string& value, const char* field) {
     }
 }
 
+// Free text a request may carry (a reason, a phase): at most `max_bytes`,
+// no control characters. Longer input is refused, never silently cut.
+inline void CheckText(const std::string& value, const char* field, size_t max_bytes) {
+    if (value.size() > max_bytes) {
+        throw InvalidArgument("must be at most " + std::to_string(max_bytes) + " bytes", field);
+    }
+    for (char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) {
+            throw InvalidArgument("must not contain control characters", field);
+        }
+    }
+}
+
 // The wait a long poll asked for, capped by the server's limit.
 std::chrono::milliseconds CappedWait(const google::protobuf::Duration& wait,
                                      std::chrono::milliseconds cap);

@@ -59,6 +59,7 @@ grpc::ServerUnaryReactor* WorkServiceImpl::ReportProgress(grpc::CallbackServerCo
     return RunUnary(deps_, ctx, Role::kWorker, "ReportProgress", [this, req, resp] {
         Require(req->worker_id(), "worker_id");
         Require(req->lease_id(), "lease_id");
+        CheckText(req->progress().phase(), "progress.phase", 64);
         resp->set_action(deps_.store->ReportProgress(req->worker_id(), req->lease_id(),
                                                      req->progress(), store::LeaseKind::kTrain));
         return grpc::Status::OK;

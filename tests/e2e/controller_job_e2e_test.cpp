@@ -387,6 +387,16 @@ TEST(ControllerJob, RolesAndSpecErrorsAreEnforced) {
         EXPECT_EQ(search->GetJob(ctx.get(), get, &job).error_code(), grpc::StatusCode::NOT_FOUND);
     }
     {
+        // Free text is bounded: a 10 MB cancel reason is refused, not stored whole.
+        v1::CancelJobRequest cancel;
+        cancel.set_job_id("00000000-0000-4000-8000-000000000000");
+        cancel.set_reason(std::string(10 << 20, 'r'));
+        auto ctx = rpc::MakeContext(10s, kUserToken);
+        const grpc::Status s = search->CancelJob(ctx.get(), cancel, &job);
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        EXPECT_EQ(s.error_message(), "reason: must be at most 1000 bytes");
+    }
+    {
         v1::ListJobsRequest list;  // an unknown state filters nothing in: it is refused
         list.set_state(static_cast<v1::JobState>(99));
         v1::ListJobsResponse jobs;
