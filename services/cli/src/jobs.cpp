@@ -224,8 +224,9 @@ int Front(const Args& args) {
         }
         std::printf(" %9.4f %9.4f  %s\n", val, test, t.trial_id().c_str());
     }
-    std::printf("%zu trials on the front, hypervolume %.6g (normalised objectives)\n",
-                static_cast<size_t>(front.trials_size()), front.hypervolume());
+    std::printf(
+        "%zu trials on the front, hypervolume %.6g (objectives over the job's reference point)\n",
+        static_cast<size_t>(front.trials_size()), front.hypervolume());
     return 0;
 }
 
