@@ -5,7 +5,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include <set>
 
 #include "hilnas/common/errors.h"
+#include "hilnas/testing/idx.h"
 #include "hilnas/testing/temp_dir.h"
 
 namespace hilnas::dataset {
@@ -41,24 +41,8 @@ void WriteFile(const std::filesystem::path& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
-void WriteGz(const std::filesystem::path& path, const std::string& bytes) {
-    gzFile f = gzopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
-              static_cast<int>(bytes.size()));
-    gzclose(f);
-}
-
-std::string IdxBytes(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data) {
-    std::string s{0, 0, 8, static_cast<char>(dims.size())};
-    for (uint32_t d : dims) {
-        for (int shift = 24; shift >= 0; shift -= 8) {
-            s.push_back(static_cast<char>((d >> shift) & 0xff));
-        }
-    }
-    s.append(data.begin(), data.end());
-    return s;
-}
+using testing::IdxBytes;
+using testing::WriteGz;
 
 // A tiny MNIST directory: n training and n test images of 28x28, raw IDX files.
 void WriteMnist(const std::filesystem::path& dir, uint32_t n) {

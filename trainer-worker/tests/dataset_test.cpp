@@ -8,6 +8,7 @@
 
 #include "dataset.h"
 #include "hilnas/common/errors.h"
+#include "hilnas/testing/idx.h"
 #include "test_util.h"
 
 namespace hilnas::trainer {
@@ -24,32 +25,16 @@ std::string ErrorOf(const std::function<void()>& fn) {
     return "";
 }
 
-void WriteGz(const std::filesystem::path& path, const std::string& bytes) {
-    gzFile f = gzopen(path.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
-              static_cast<int>(bytes.size()));
-    gzclose(f);
-}
-
-std::string Idx(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data) {
-    std::string s{0, 0, 8, static_cast<char>(dims.size())};
-    for (uint32_t d : dims) {
-        for (int shift = 24; shift >= 0; shift -= 8)
-            s.push_back(static_cast<char>((d >> shift) & 0xff));
-    }
-    s.append(data.begin(), data.end());
-    return s;
-}
-
+using hilnas::testing::IdxBytes;
+using hilnas::testing::WriteGz;
 // A tiny MNIST-format directory: n training and n test images of 28x28.
 void WriteMnist(const std::filesystem::path& dir, uint32_t n) {
     std::vector<uint8_t> pixels(n * 28 * 28), labels(n);
     for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 7);
     for (uint32_t i = 0; i < n; ++i) labels[i] = static_cast<uint8_t>(i % 10);
     for (const std::string stem : {"train", "t10k"}) {
-        WriteGz(dir / (stem + "-images-idx3-ubyte.gz"), Idx({n, 28, 28}, pixels));
-        WriteGz(dir / (stem + "-labels-idx1-ubyte.gz"), Idx({n}, labels));
+        WriteGz(dir / (stem + "-images-idx3-ubyte.gz"), IdxBytes({n, 28, 28}, pixels));
+        WriteGz(dir / (stem + "-labels-idx1-ubyte.gz"), IdxBytes({n}, labels));
     }
 }
 
@@ -117,7 +102,7 @@ TEST(Dataset, MissingOrCorruptFilesAreErrorsNamingTheFile) {
     EXPECT_THAT(ErrorOf([&] { LoadDataset(o); }),
                 HasSubstr((dir / "train-labels-idx1-ubyte.gz").string() + " is corrupt"));
     // Too few bytes for the header's count.
-    WriteGz(dir / "train-labels-idx1-ubyte.gz", Idx({20}, std::vector<uint8_t>(19, 1)));
+    WriteGz(dir / "train-labels-idx1-ubyte.gz", IdxBytes({20}, std::vector<uint8_t>(19, 1)));
     EXPECT_THAT(ErrorOf([&] { LoadDataset(o); }), HasSubstr("expected 20 data bytes, found 19"));
     // A truncated gzip stream.
     WriteMnist(dir, 20);
