@@ -15,6 +15,21 @@ bool SameToken(const std::string& a, const std::string& b) {
     return diff == 0;
 }
 
+bool IsNameChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+}
+
+// "NAME:TOKEN" -> {NAME, TOKEN}; a plain token -> {"", token}.
+std::pair<std::string, std::string> SplitNamed(const std::string& entry) {
+    const size_t colon = entry.find(':');
+    if (colon == std::string::npos || colon == 0 || colon > 64) return {"", entry};
+    for (size_t i = 0; i < colon; ++i) {
+        if (!IsNameChar(entry[i])) return {"", entry};
+    }
+    return {entry.substr(0, colon), entry.substr(colon + 1)};
+}
+
 }  // namespace
 
 const char* RoleName(Role role) {
@@ -25,27 +40,40 @@ const char* RoleName(Role role) {
             return "worker";
         case Role::kAgent:
             return "agent";
+        case Role::kAdmin:
+            return "admin";
     }
     return "?";
 }
 
-Authenticator::Authenticator(std::vector<std::string> user_tokens,
-                             std::vector<std::string> worker_tokens,
-                             std::vector<std::string> agent_tokens) {
+Authenticator::Authenticator(const TokenLists& lists) {
     auto add = [this](const std::vector<std::string>& list, Role role, const char* key) {
         for (size_t i = 0; i < list.size(); ++i) {
-            if (list[i].size() < 16) {
+            auto [name, value] = SplitNamed(list[i]);
+            if (value.size() < 16) {
                 throw InvalidArgument("tokens must be at least 16 characters", key);
             }
-            for (const Token& t : tokens_) {
-                if (t.value == list[i]) throw InvalidArgument("a token is listed twice", key);
+            for (char c : value) {
+                if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
+                    throw InvalidArgument("tokens must not contain spaces or control characters",
+                                          key);
+                }
             }
-            tokens_.push_back({list[i], role, static_cast<int>(i)});
+            const std::string principal =
+                std::string(RoleName(role)) + ":" + (name.empty() ? std::to_string(i) : name);
+            for (const Token& t : tokens_) {
+                if (t.value == value) throw InvalidArgument("a token is listed twice", key);
+                if (t.principal == principal) {
+                    throw InvalidArgument("two tokens are named '" + principal + "'", key);
+                }
+            }
+            tokens_.push_back({value, role, principal});
         }
     };
-    add(user_tokens, Role::kUser, "auth.user_tokens");
-    add(worker_tokens, Role::kWorker, "auth.worker_tokens");
-    add(agent_tokens, Role::kAgent, "auth.agent_tokens");
+    add(lists.user, Role::kUser, "auth.user_tokens");
+    add(lists.worker, Role::kWorker, "auth.worker_tokens");
+    add(lists.agent, Role::kAgent, "auth.agent_tokens");
+    add(lists.admin, Role::kAdmin, "auth.admin_tokens");
     enabled_ = !tokens_.empty();
 }
 
@@ -64,26 +92,25 @@ const Authenticator::Token* Authenticator::Find(const grpc::ServerContextBase& c
     return found;
 }
 
-grpc::Status Authenticator::Check(const grpc::ServerContextBase& context, Role role) const {
-    if (!enabled_) return grpc::Status::OK;
+grpc::Status Authenticator::Authenticate(const grpc::ServerContextBase& context, Role service,
+                                         Caller* caller) const {
+    if (!enabled_) {
+        *caller = Caller{service == Role::kUser ? Role::kAdmin : service, "anonymous"};
+        return grpc::Status::OK;
+    }
     const Token* t = Find(context);
     if (t == nullptr) {
         return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                             "authorization: a valid 'Bearer <token>' is required");
     }
-    if (t->role != role) {
+    const bool allowed = t->role == service || (service == Role::kUser && t->role == Role::kAdmin);
+    if (!allowed) {
         return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                             std::string("authorization: a ") + RoleName(t->role) +
-                                " token cannot call a " + RoleName(role) + " service");
+                                " token cannot call a " + RoleName(service) + " service");
     }
+    *caller = Caller{t->role, t->principal};
     return grpc::Status::OK;
-}
-
-std::string Authenticator::Principal(const grpc::ServerContextBase& context) const {
-    if (!enabled_) return "anonymous";
-    const Token* t = Find(context);
-    return t == nullptr ? "anonymous"
-                        : std::string(RoleName(t->role)) + ":" + std::to_string(t->index);
 }
 
 }  // namespace hilnas::controller

@@ -84,9 +84,9 @@ int Serve(const hilnas::Config& config) {
         throw InvalidArgument("is required: a PostgreSQL connection string for the results store",
                               "database");
     }
-    const controller::Authenticator auth(config.GetStringList("auth.user_tokens"),
-                                         config.GetStringList("auth.worker_tokens"),
-                                         config.GetStringList("auth.agent_tokens"));
+    const controller::Authenticator auth(controller::TokenLists{
+        config.GetStringList("auth.user_tokens"), config.GetStringList("auth.worker_tokens"),
+        config.GetStringList("auth.agent_tokens"), config.GetStringList("auth.admin_tokens")});
     const int64_t threads = config.GetInt("executor.threads");
     if (threads < 2 || threads > 1024)
         throw InvalidArgument("must be in [2, 1024]", "executor.threads");

@@ -21,7 +21,11 @@ ConfigSchema MakeConfigSchema() {
               "migrations are applied at start",
               /*secret=*/true})
         .Add({"auth.user_tokens", OptionType::kStringList, "",
-              "bearer tokens of users (SearchService); no tokens at all: authentication off", true})
+              "bearer tokens of users (SearchService; each sees only their own jobs), each "
+              "TOKEN or NAME:TOKEN; no tokens at all: authentication off",
+              true})
+        .Add({"auth.admin_tokens", OptionType::kStringList, "",
+              "bearer tokens of admins (SearchService, every user's jobs)", true})
         .Add({"auth.worker_tokens", OptionType::kStringList, "",
               "bearer tokens of trainer workers (WorkService)", true})
         .Add({"auth.agent_tokens", OptionType::kStringList, "",
@@ -60,6 +64,7 @@ ServerOptions ServerOptionsFrom(const Config& config) {
         throw InvalidArgument("must be between 1 MiB and 1 GiB", "max_message_bytes");
     }
     options.max_message_bytes = static_cast<int>(max_bytes);
+    CheckTlsFiles(options);
     return options;
 }
 

@@ -5,14 +5,24 @@ namespace hilnas::controller {
 
 namespace {
 
+// A user's own jobs only; admins (and everyone without authentication) see all.
+void CheckOwner(const Caller& caller, const v1::Job& job, const char* field) {
+    if (caller.SeesAllJobs() || job.owner() == caller.principal) return;
+    throw PermissionDenied("job " + job.job_id() + " belongs to another user", field);
+}
+
 // WatchJob: replays the job's events after the client's id, then follows new
 // ones by re-reading the store on the timer, and finishes once the job has
 // reached a final state and every event was sent.
-class WatchReactor : public grpc::ServerWriteReactor<v1::JobEvent> {
+class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   public:
-    WatchReactor(ServiceDeps deps, grpc::CallbackServerContext* ctx, std::string job_id,
-                 int64_t after)
-        : deps_(std::move(deps)), ctx_(ctx), job_id_(std::move(job_id)), after_(after) {}
+    WatchReactor(ServiceDeps deps, grpc::CallbackServerContext* ctx, Caller caller,
+                 std::string job_id, int64_t after)
+        : deps_(std::move(deps)),
+          ctx_(ctx),
+          caller_(std::move(caller)),
+          job_id_(std::move(job_id)),
+          after_(after) {}
 
     void Poll() {
         if (ctx_->IsCancelled()) {
@@ -22,6 +32,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::JobEvent> {
         bool final_state = false;
         const grpc::Status status = rpc::Guard("WatchJob", [&] {
             const v1::Job job = deps_.store->GetJob(job_id_);  // NotFound for unknown ids
+            CheckOwner(caller_, job, "job_id");
             final_state = job.state() == v1::JOB_CANCELLED || job.state() == v1::JOB_COMPLETED ||
                           job.state() == v1::JOB_FAILED;
             for (auto& e : deps_.store->ReadJobEvents(job_id_, after_, 500))
@@ -55,135 +66,151 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::JobEvent> {
 
   private:
     void WriteNext() {
-        current_ = std::move(queue_.front());
+        const v1::JobEvent event = std::move(queue_.front());
         queue_.pop_front();
-        after_ = current_.event_id();
+        after_ = event.event_id();
+        current_.Clear();
+        if (const grpc::Status s = SerializeMessage(event, &current_); !s.ok()) {
+            Finish(s);
+            return;
+        }
         StartWrite(&current_);
     }
 
     ServiceDeps deps_;
     grpc::CallbackServerContext* ctx_;
+    Caller caller_;
     std::string job_id_;
     int64_t after_;
     std::deque<v1::JobEvent> queue_;
-    v1::JobEvent current_;
+    grpc::ByteBuffer current_;
 };
 
 }  // namespace
 
-grpc::ServerUnaryReactor* SearchServiceImpl::SubmitJob(grpc::CallbackServerContext* ctx,
-                                                       const v1::SubmitJobRequest* req,
-                                                       v1::Job* resp) {
-    const std::string owner = deps_.auth->Principal(*ctx);
-    return RunUnary(deps_, ctx, Role::kUser, "SubmitJob", [this, req, resp, owner] {
-        if (req->request_id().size() > 200) {
-            throw InvalidArgument("must be at most 200 characters", "request_id");
+SearchServiceImpl::SearchServiceImpl(ServiceDeps deps)
+    : BoundService(std::move(deps), Role::kUser) {
+    BindUnary("SubmitJob", &SearchServiceImpl::SubmitJob);
+    BindUnary("GetJob", &SearchServiceImpl::GetJob);
+    BindUnary("ListJobs", &SearchServiceImpl::ListJobs);
+    BindStream<v1::JobEvent>("WatchJob", &SearchServiceImpl::WatchJob);
+    BindUnary("CancelJob", &SearchServiceImpl::CancelJob);
+    BindUnary("ListTrials", &SearchServiceImpl::ListTrials);
+    BindUnary("GetTrial", &SearchServiceImpl::GetTrial);
+    BindUnary("GetParetoFront", &SearchServiceImpl::GetParetoFront);
+    BindStream<v1::ArtifactChunk>("GetArtifact", &SearchServiceImpl::GetArtifact);
+    CheckAllBound();
+}
+
+v1::Job SearchServiceImpl::OwnedJob(const Caller& caller, const std::string& job_id,
+                                    const char* field) const {
+    Require(job_id, field);
+    v1::Job job = deps_.store->GetJob(job_id);
+    CheckOwner(caller, job, field);
+    return job;
+}
+
+void SearchServiceImpl::SubmitJob(const Caller& caller, const v1::SubmitJobRequest& req,
+                                  v1::Job* resp) {
+    CheckText(req.request_id(), "request_id", 200);
+    const v1::JobSpec spec = NormalizeJobSpec(req.spec());
+    *resp = deps_.store->CreateJob(caller.principal, spec, req.request_id());
+    deps_.wake_scheduler();
+}
+
+void SearchServiceImpl::GetJob(const Caller& caller, const v1::GetJobRequest& req, v1::Job* resp) {
+    *resp = OwnedJob(caller, req.job_id(), "job_id");
+}
+
+void SearchServiceImpl::ListJobs(const Caller& caller, const v1::ListJobsRequest& req,
+                                 v1::ListJobsResponse* resp) {
+    if (req.page().page_size() < 0) throw InvalidArgument("must be >= 0", "page.page_size");
+    CheckText(req.page().page_token(), "page.page_token", 200);
+    if (req.state() != v1::JOB_STATE_UNSPECIFIED && !v1::JobState_IsValid(req.state())) {
+        throw InvalidArgument("unknown job state " + std::to_string(req.state()), "state");
+    }
+    CheckText(req.owner(), "owner", 200);
+    store::JobFilter filter;
+    filter.state = req.state();
+    filter.owner = req.owner();
+    if (!caller.SeesAllJobs()) {
+        if (!req.owner().empty() && req.owner() != caller.principal) {
+            throw PermissionDenied("only an admin can list another user's jobs", "owner");
         }
-        const v1::JobSpec spec = NormalizeJobSpec(req->spec());
-        *resp = deps_.store->CreateJob(owner, spec, req->request_id());
-        deps_.wake_scheduler();
-        return grpc::Status::OK;
-    });
+        filter.owner = caller.principal;
+    }
+    store::JobPage page =
+        deps_.store->ListJobs(filter, req.page().page_size(), req.page().page_token());
+    for (auto& j : page.jobs) *resp->add_jobs() = std::move(j);
+    resp->set_next_page_token(page.next_page_token);
 }
 
-grpc::ServerUnaryReactor* SearchServiceImpl::GetJob(grpc::CallbackServerContext* ctx,
-                                                    const v1::GetJobRequest* req, v1::Job* resp) {
-    return RunUnary(deps_, ctx, Role::kUser, "GetJob", [this, req, resp] {
-        Require(req->job_id(), "job_id");
-        *resp = deps_.store->GetJob(req->job_id());
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SearchServiceImpl::WatchJob(
+    const Caller& caller, grpc::CallbackServerContext* ctx, const v1::WatchJobRequest& req) {
+    auto* reactor = new WatchReactor(deps_, ctx, caller, req.job_id(), req.after_event_id());
+    const grpc::Status valid = rpc::Guard("WatchJob", [&] {
+        Require(req.job_id(), "job_id");
+        if (req.after_event_id() < 0) throw InvalidArgument("must be >= 0", "after_event_id");
         return grpc::Status::OK;
     });
-}
-
-grpc::ServerUnaryReactor* SearchServiceImpl::ListJobs(grpc::CallbackServerContext* ctx,
-                                                      const v1::ListJobsRequest* req,
-                                                      v1::ListJobsResponse* resp) {
-    return RunUnary(deps_, ctx, Role::kUser, "ListJobs", [this, req, resp] {
-        if (req->page().page_size() < 0) throw InvalidArgument("must be >= 0", "page.page_size");
-        if (req->state() != v1::JOB_STATE_UNSPECIFIED && !v1::JobState_IsValid(req->state())) {
-            throw InvalidArgument("unknown job state " + std::to_string(req->state()), "state");
-        }
-        store::JobFilter filter;
-        filter.state = req->state();
-        filter.owner = req->owner();
-        store::JobPage page =
-            deps_.store->ListJobs(filter, req->page().page_size(), req->page().page_token());
-        for (auto& j : page.jobs) *resp->add_jobs() = std::move(j);
-        resp->set_next_page_token(page.next_page_token);
-        return grpc::Status::OK;
-    });
-}
-
-grpc::ServerWriteReactor<v1::JobEvent>* SearchServiceImpl::WatchJob(
-    grpc::CallbackServerContext* ctx, const v1::WatchJobRequest* req) {
-    auto* reactor = new WatchReactor(deps_, ctx, req->job_id(), req->after_event_id());
-    if (const grpc::Status denied = deps_.auth->Check(*ctx, Role::kUser); !denied.ok()) {
-        reactor->Finish(denied);
-    } else if (req->job_id().empty()) {
-        reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "job_id: is required"));
-    } else if (req->after_event_id() < 0) {
-        reactor->Finish(
-            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "after_event_id: must be >= 0"));
+    if (!valid.ok()) {
+        reactor->Finish(valid);
     } else if (!deps_.pool->Submit([reactor] { reactor->Poll(); })) {
         reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"));
     }
     return reactor;
 }
 
-grpc::ServerUnaryReactor* SearchServiceImpl::CancelJob(grpc::CallbackServerContext* ctx,
-                                                       const v1::CancelJobRequest* req,
-                                                       v1::Job* resp) {
-    return RunUnary(deps_, ctx, Role::kUser, "CancelJob", [this, req, resp] {
-        Require(req->job_id(), "job_id");
-        CheckText(req->reason(), "reason", 1000);
-        *resp = deps_.store->CancelJob(
-            req->job_id(), req->reason().empty() ? "cancelled by the user" : req->reason());
-        deps_.wake_scheduler();
-        return grpc::Status::OK;
-    });
+void SearchServiceImpl::CancelJob(const Caller& caller, const v1::CancelJobRequest& req,
+                                  v1::Job* resp) {
+    CheckText(req.reason(), "reason", 1000);
+    OwnedJob(caller, req.job_id(), "job_id");
+    *resp = deps_.store->CancelJob(req.job_id(),
+                                   req.reason().empty() ? "cancelled by the user" : req.reason());
+    deps_.wake_scheduler();
 }
 
-grpc::ServerUnaryReactor* SearchServiceImpl::ListTrials(grpc::CallbackServerContext* ctx,
-                                                        const v1::ListTrialsRequest* req,
-                                                        v1::ListTrialsResponse* resp) {
-    return RunUnary(deps_, ctx, Role::kUser, "ListTrials", [this, req, resp] {
-        Require(req->job_id(), "job_id");
-        if (req->page().page_size() < 0) throw InvalidArgument("must be >= 0", "page.page_size");
-        store::TrialPage page = deps_.store->ListTrials(
-            req->job_id(), req->state(), req->page().page_size(), req->page().page_token());
-        for (auto& t : page.trials) *resp->add_trials() = std::move(t);
-        resp->set_next_page_token(page.next_page_token);
-        return grpc::Status::OK;
-    });
+void SearchServiceImpl::ListTrials(const Caller& caller, const v1::ListTrialsRequest& req,
+                                   v1::ListTrialsResponse* resp) {
+    if (req.page().page_size() < 0) throw InvalidArgument("must be >= 0", "page.page_size");
+    CheckText(req.page().page_token(), "page.page_token", 200);
+    if (req.state() != v1::TRIAL_STATE_UNSPECIFIED && !v1::TrialState_IsValid(req.state())) {
+        throw InvalidArgument("unknown trial state " + std::to_string(req.state()), "state");
+    }
+    OwnedJob(caller, req.job_id(), "job_id");
+    store::TrialPage page = deps_.store->ListTrials(
+        req.job_id(), req.state(), req.page().page_size(), req.page().page_token());
+    for (auto& t : page.trials) *resp->add_trials() = std::move(t);
+    resp->set_next_page_token(page.next_page_token);
 }
 
-grpc::ServerUnaryReactor* SearchServiceImpl::GetTrial(grpc::CallbackServerContext* ctx,
-                                                      const v1::GetTrialRequest* req,
-                                                      v1::Trial* resp) {
-    return RunUnary(deps_, ctx, Role::kUser, "GetTrial", [this, req, resp] {
-        Require(req->trial_id(), "trial_id");
-        *resp = deps_.store->GetTrial(req->trial_id());
-        return grpc::Status::OK;
-    });
+void SearchServiceImpl::GetTrial(const Caller& caller, const v1::GetTrialRequest& req,
+                                 v1::Trial* resp) {
+    Require(req.trial_id(), "trial_id");
+    v1::Trial trial = deps_.store->GetTrial(req.trial_id());
+    if (!caller.SeesAllJobs()) CheckOwner(caller, deps_.store->GetJob(trial.job_id()), "trial_id");
+    *resp = std::move(trial);
 }
 
-grpc::ServerUnaryReactor* SearchServiceImpl::GetParetoFront(grpc::CallbackServerContext* ctx,
-                                                            const v1::GetParetoFrontRequest* req,
-                                                            v1::ParetoFront* resp) {
-    return RunUnary(deps_, ctx, Role::kUser, "GetParetoFront", [this, req, resp] {
-        Require(req->job_id(), "job_id");
-        *resp = deps_.store->GetParetoFront(req->job_id());
-        return grpc::Status::OK;
-    });
+void SearchServiceImpl::GetParetoFront(const Caller& caller, const v1::GetParetoFrontRequest& req,
+                                       v1::ParetoFront* resp) {
+    OwnedJob(caller, req.job_id(), "job_id");
+    *resp = deps_.store->GetParetoFront(req.job_id());
 }
 
-grpc::ServerWriteReactor<v1::ArtifactChunk>* SearchServiceImpl::GetArtifact(
-    grpc::CallbackServerContext* ctx, const v1::GetArtifactRequest* req) {
-    const std::string trial_id = req->trial_id();
-    const v1::ArtifactKind kind = req->kind();
-    return ArtifactWriter::Serve(deps_, ctx, Role::kUser, "GetArtifact", [this, trial_id, kind] {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SearchServiceImpl::GetArtifact(
+    const Caller& caller, grpc::CallbackServerContext*, const v1::GetArtifactRequest& req) {
+    const std::string trial_id = req.trial_id();
+    const v1::ArtifactKind kind = req.kind();
+    return ArtifactWriter::Serve(deps_, "GetArtifact", [this, caller, trial_id, kind] {
         Require(trial_id, "trial_id");
-        if (kind == v1::ARTIFACT_KIND_UNSPECIFIED) throw InvalidArgument("is required", "kind");
+        if (kind == v1::ARTIFACT_KIND_UNSPECIFIED || !v1::ArtifactKind_IsValid(kind)) {
+            throw InvalidArgument("is required (a known artifact kind)", "kind");
+        }
+        if (!caller.SeesAllJobs()) {
+            const v1::Trial trial = deps_.store->GetTrial(trial_id);
+            CheckOwner(caller, deps_.store->GetJob(trial.job_id()), "trial_id");
+        }
         return deps_.store->GetTrialArtifact(trial_id, kind);
     });
 }

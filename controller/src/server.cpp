@@ -6,9 +6,13 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "hilnas/common/errors.h"
@@ -26,7 +30,57 @@ std::string ReadFile(const std::string& path, const std::string& field) {
     return text.str();
 }
 
+std::string OpenSslReason() {
+    const unsigned long code = ERR_get_error();
+    ERR_clear_error();
+    if (code == 0) return "";
+    char text[256];
+    ERR_error_string_n(code, text, sizeof text);
+    return std::string(" (") + text + ")";
+}
+
+// gRPC reports a certificate that does not parse, or a key that does not
+// belong to it, only as a failure to listen; so both are checked here first,
+// each with its own message.
+void CheckTlsPair(const std::string& cert_pem, const std::string& key_pem,
+                  const std::string& cert_path, const std::string& key_path) {
+    ERR_clear_error();
+    std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+        BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
+    std::unique_ptr<X509, decltype(&X509_free)> cert(
+        PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), X509_free);
+    if (!cert) {
+        throw InvalidArgument("'" + cert_path + "' is not a PEM certificate" + OpenSslReason(),
+                              "tls.cert");
+    }
+    std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+        BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), BIO_free);
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+        PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+    if (!key) {
+        throw InvalidArgument(
+            "'" + key_path + "' is not an unencrypted PEM private key" + OpenSslReason(),
+            "tls.key");
+    }
+    if (X509_check_private_key(cert.get(), key.get()) != 1) {
+        ERR_clear_error();
+        throw InvalidArgument(
+            "'" + key_path + "' is not the private key of the certificate in '" + cert_path + "'",
+            "tls.key");
+    }
+    const ASN1_TIME* not_after = X509_get0_notAfter(cert.get());
+    if (X509_cmp_current_time(not_after) < 0) {
+        spdlog::warn("tls.cert: the certificate in '{}' has expired", cert_path);
+    }
+}
+
 }  // namespace
+
+void CheckTlsFiles(const ServerOptions& options) {
+    if (options.tls_cert.empty()) return;
+    CheckTlsPair(ReadFile(options.tls_cert, "tls.cert"), ReadFile(options.tls_key, "tls.key"),
+                 options.tls_cert, options.tls_key);
+}
 
 class ControllerServer::Services {
   public:
@@ -52,8 +106,10 @@ void ControllerServer::Start() {
         creds = grpc::InsecureServerCredentials();
     } else {
         grpc::SslServerCredentialsOptions ssl;
-        ssl.pem_key_cert_pairs.push_back(
-            {ReadFile(options_.tls_key, "tls.key"), ReadFile(options_.tls_cert, "tls.cert")});
+        const std::string key = ReadFile(options_.tls_key, "tls.key");
+        const std::string cert = ReadFile(options_.tls_cert, "tls.cert");
+        CheckTlsPair(cert, key, options_.tls_cert, options_.tls_key);
+        ssl.pem_key_cert_pairs.push_back({key, cert});
         creds = grpc::SslServerCredentials(ssl);
     }
 

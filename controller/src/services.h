@@ -1,6 +1,6 @@
-// The three gRPC services. Wiring only: each handler checks the caller's
-// role, validates the request and calls the store (and the scheduler) on the
-// executor.
+// The three gRPC services. Wiring only: each handler sees an authenticated
+// caller and a parsed request (see BoundService), validates it and calls the
+// store (and the scheduler) on the executor.
 #pragma once
 
 #include "hilnas/v1/farm_service.grpc.pb.h"
@@ -10,80 +10,60 @@
 
 namespace hilnas::controller {
 
-class SearchServiceImpl final : public v1::SearchService::CallbackService {
+// Users (and admins). A user sees and cancels only their own jobs; an admin
+// sees all of them.
+class SearchServiceImpl final : public BoundService<v1::SearchService> {
   public:
-    explicit SearchServiceImpl(ServiceDeps deps) : deps_(std::move(deps)) {}
-    grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext*, const v1::SubmitJobRequest*,
-                                        v1::Job*) override;
-    grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext*, const v1::GetJobRequest*,
-                                     v1::Job*) override;
-    grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext*, const v1::ListJobsRequest*,
-                                       v1::ListJobsResponse*) override;
-    grpc::ServerWriteReactor<v1::JobEvent>* WatchJob(grpc::CallbackServerContext*,
-                                                     const v1::WatchJobRequest*) override;
-    grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext*, const v1::CancelJobRequest*,
-                                        v1::Job*) override;
-    grpc::ServerUnaryReactor* ListTrials(grpc::CallbackServerContext*, const v1::ListTrialsRequest*,
-                                         v1::ListTrialsResponse*) override;
-    grpc::ServerUnaryReactor* GetTrial(grpc::CallbackServerContext*, const v1::GetTrialRequest*,
-                                       v1::Trial*) override;
-    grpc::ServerUnaryReactor* GetParetoFront(grpc::CallbackServerContext*,
-                                             const v1::GetParetoFrontRequest*,
-                                             v1::ParetoFront*) override;
-    grpc::ServerWriteReactor<v1::ArtifactChunk>* GetArtifact(
-        grpc::CallbackServerContext*, const v1::GetArtifactRequest*) override;
+    explicit SearchServiceImpl(ServiceDeps deps);
+
+    void SubmitJob(const Caller&, const v1::SubmitJobRequest&, v1::Job*);
+    void GetJob(const Caller&, const v1::GetJobRequest&, v1::Job*);
+    void ListJobs(const Caller&, const v1::ListJobsRequest&, v1::ListJobsResponse*);
+    grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchJob(const Caller&,
+                                                         grpc::CallbackServerContext*,
+                                                         const v1::WatchJobRequest&);
+    void CancelJob(const Caller&, const v1::CancelJobRequest&, v1::Job*);
+    void ListTrials(const Caller&, const v1::ListTrialsRequest&, v1::ListTrialsResponse*);
+    void GetTrial(const Caller&, const v1::GetTrialRequest&, v1::Trial*);
+    void GetParetoFront(const Caller&, const v1::GetParetoFrontRequest&, v1::ParetoFront*);
+    grpc::ServerWriteReactor<grpc::ByteBuffer>* GetArtifact(const Caller&,
+                                                            grpc::CallbackServerContext*,
+                                                            const v1::GetArtifactRequest&);
 
   private:
-    ServiceDeps deps_;
+    // The job, if the caller may see it; PERMISSION_DENIED otherwise.
+    v1::Job OwnedJob(const Caller& caller, const std::string& job_id, const char* field) const;
 };
 
-class WorkServiceImpl final : public v1::WorkService::CallbackService {
+class WorkServiceImpl final : public BoundService<v1::WorkService> {
   public:
-    explicit WorkServiceImpl(ServiceDeps deps) : deps_(std::move(deps)) {}
-    grpc::ServerUnaryReactor* LeaseTrial(grpc::CallbackServerContext*, const v1::LeaseTrialRequest*,
-                                         v1::LeaseTrialResponse*) override;
-    grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*,
-                                        const v1::LeaseHeartbeatRequest*,
-                                        v1::LeaseHeartbeatResponse*) override;
-    grpc::ServerUnaryReactor* ReportProgress(grpc::CallbackServerContext*,
-                                             const v1::ReportProgressRequest*,
-                                             v1::ReportProgressResponse*) override;
-    grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext*,
-                                            const v1::CompleteTrialRequest*,
-                                            v1::CompleteTrialResponse*) override;
-    grpc::ServerUnaryReactor* FailTrial(grpc::CallbackServerContext*, const v1::FailTrialRequest*,
-                                        v1::FailTrialResponse*) override;
-    grpc::ServerWriteReactor<v1::ArtifactChunk>* FetchArtifact(
-        grpc::CallbackServerContext*, const v1::FetchArtifactRequest*) override;
+    explicit WorkServiceImpl(ServiceDeps deps);
 
-  private:
-    ServiceDeps deps_;
+    bool LeaseTrial(const Caller&, const v1::LeaseTrialRequest&, v1::LeaseTrialResponse*);
+    void Heartbeat(const Caller&, const v1::LeaseHeartbeatRequest&, v1::LeaseHeartbeatResponse*);
+    void ReportProgress(const Caller&, const v1::ReportProgressRequest&,
+                        v1::ReportProgressResponse*);
+    void CompleteTrial(const Caller&, const v1::CompleteTrialRequest&, v1::CompleteTrialResponse*);
+    void FailTrial(const Caller&, const v1::FailTrialRequest&, v1::FailTrialResponse*);
+    grpc::ServerWriteReactor<grpc::ByteBuffer>* FetchArtifact(const Caller&,
+                                                              grpc::CallbackServerContext*,
+                                                              const v1::FetchArtifactRequest&);
 };
 
-class FarmServiceImpl final : public v1::FarmService::CallbackService {
+class FarmServiceImpl final : public BoundService<v1::FarmService> {
   public:
-    explicit FarmServiceImpl(ServiceDeps deps) : deps_(std::move(deps)) {}
-    grpc::ServerUnaryReactor* RegisterAgent(grpc::CallbackServerContext*,
-                                            const v1::RegisterAgentRequest*,
-                                            v1::RegisterAgentResponse*) override;
-    grpc::ServerUnaryReactor* LeaseMeasurement(grpc::CallbackServerContext*,
-                                               const v1::LeaseMeasurementRequest*,
-                                               v1::LeaseMeasurementResponse*) override;
-    grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*,
-                                        const v1::LeaseHeartbeatRequest*,
-                                        v1::LeaseHeartbeatResponse*) override;
-    grpc::ServerUnaryReactor* CompleteMeasurement(grpc::CallbackServerContext*,
-                                                  const v1::CompleteMeasurementRequest*,
-                                                  v1::CompleteMeasurementResponse*) override;
-    grpc::ServerUnaryReactor* FailMeasurement(grpc::CallbackServerContext*,
-                                              const v1::FailMeasurementRequest*,
-                                              v1::FailMeasurementResponse*) override;
-    grpc::ServerUnaryReactor* ReportBoardHealth(grpc::CallbackServerContext*,
-                                                const v1::ReportBoardHealthRequest*,
-                                                v1::ReportBoardHealthResponse*) override;
+    explicit FarmServiceImpl(ServiceDeps deps);
 
-  private:
-    ServiceDeps deps_;
+    void RegisterAgent(const Caller&, const v1::RegisterAgentRequest&, v1::RegisterAgentResponse*);
+    bool LeaseMeasurement(const Caller&, const v1::LeaseMeasurementRequest&,
+                          v1::LeaseMeasurementResponse*);
+    void Heartbeat(const Caller&, const v1::LeaseHeartbeatRequest&, v1::LeaseHeartbeatResponse*);
+    void CompleteMeasurement(const Caller&, const v1::CompleteMeasurementRequest&,
+                             v1::CompleteMeasurementResponse*);
+    void FailMeasurement(const Caller&, const v1::FailMeasurementRequest&,
+                         v1::FailMeasurementResponse*);
+    void ReportBoardHealth(const Caller&, const v1::ReportBoardHealthRequest&,
+                           v1::ReportBoardHealthResponse*);
 };
 
 }  // namespace hilnas::controller

@@ -1,8 +1,14 @@
 // Bearer tokens per role. A call carries "authorization: Bearer <token>";
 // each service accepts one role: users (SearchService), workers
-// (WorkService), agents (FarmService). With no tokens configured at all,
-// authentication is off (a local stack on loopback); configure tokens for
-// anything reachable from a network.
+// (WorkService), agents (FarmService). Admins call the users' service and
+// see every user's jobs; a user sees only their own. With no tokens
+// configured at all, authentication is off (a local stack on loopback: every
+// caller is "anonymous" and sees everything); configure tokens for anything
+// reachable from a network.
+//
+// A token entry is either the token itself or "NAME:TOKEN"; the caller is
+// then known as "<role>:NAME" (else "<role>:<position in its list>"), and
+// that is the owner recorded on the jobs they submit.
 #pragma once
 
 #include <grpcpp/server_context.h>
@@ -13,25 +19,39 @@
 
 namespace hilnas::controller {
 
-enum class Role { kUser, kWorker, kAgent };
+enum class Role { kUser, kWorker, kAgent, kAdmin };
 const char* RoleName(Role role);
+
+// Who is calling, once authenticated.
+struct Caller {
+    Role role = Role::kUser;
+    std::string principal = "anonymous";  // "user:alice", "admin:0", ... or "anonymous"
+    // Admins, and everyone when authentication is off.
+    bool SeesAllJobs() const { return role == Role::kAdmin || principal == "anonymous"; }
+};
+
+struct TokenLists {
+    std::vector<std::string> user;
+    std::vector<std::string> worker;
+    std::vector<std::string> agent;
+    std::vector<std::string> admin;
+};
 
 class Authenticator {
   public:
-    Authenticator(std::vector<std::string> user_tokens, std::vector<std::string> worker_tokens,
-                  std::vector<std::string> agent_tokens);
+    explicit Authenticator(const TokenLists& tokens);
 
     bool enabled() const { return enabled_; }
-    // OK, UNAUTHENTICATED (no or unknown token) or PERMISSION_DENIED (a token of another role).
-    grpc::Status Check(const grpc::ServerContextBase& context, Role role) const;
-    // The caller's identity for the records: "user:<n>", "worker:<n>" or "anonymous".
-    std::string Principal(const grpc::ServerContextBase& context) const;
+    // OK with the caller filled in, UNAUTHENTICATED (no or unknown token) or
+    // PERMISSION_DENIED (a token of a role the service does not serve).
+    grpc::Status Authenticate(const grpc::ServerContextBase& context, Role service,
+                              Caller* caller) const;
 
   private:
     struct Token {
         std::string value;
         Role role;
-        int index;
+        std::string principal;
     };
     const Token* Find(const grpc::ServerContextBase& context) const;
     std::vector<Token> tokens_;

@@ -28,7 +28,13 @@ struct ServiceDeps;
 // The controller's configuration schema (shared by main and the tests).
 ConfigSchema MakeConfigSchema();
 // ServerOptions from a loaded configuration; throws InvalidArgument naming the key.
+// TLS files are read and checked here, before anything else starts.
 ServerOptions ServerOptionsFrom(const Config& config);
+
+// Throws InvalidArgument naming tls.cert or tls.key when the certificate is
+// not PEM, the key is not an unencrypted PEM key, or the key is not the
+// certificate's. gRPC itself would only fail to listen.
+void CheckTlsFiles(const ServerOptions& options);
 
 class ControllerServer {
   public:
