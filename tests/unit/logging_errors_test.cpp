@@ -64,6 +64,20 @@ TEST(Logging, TextFormatByDefault) {
     EXPECT_THAT(out, HasSubstr("warning unit: careful"));
 }
 
+TEST(Logging, TextLinesCannotBeForgedByInput) {
+    // A job name with a newline once wrote a second, forged line into the text log.
+    const std::string out = CaptureStderr([] {
+        InitLogging("unit", LogOptions{});
+        spdlog::info("job '{}' submitted", "x\n2026-01-01 00:00:00.000 error unit: forged\x1b[2J");
+        spdlog::default_logger()->flush();
+    });
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+    EXPECT_THAT(out, HasSubstr("job 'x\\n2026-01-01 00:00:00.000 error unit: forged\\x1b[2J' "
+                               "submitted"));
+    EXPECT_EQ(EscapeForLog("tab\there\r\x7f"), "tab\\there\\r\\x7f");
+    EXPECT_EQ(EscapeForLog("plain \xc3\xa9t\xc3\xa9"), "plain \xc3\xa9t\xc3\xa9");  // UTF-8 kept
+}
+
 TEST(Logging, FormatAndLevelAreValidated) {
     EXPECT_EQ(ParseLogFormat("json"), LogFormat::kJson);
     EXPECT_EQ(ParseLogLevel("debug"), spdlog::level::debug);

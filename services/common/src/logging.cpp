@@ -51,7 +51,68 @@ class JsonFormatter final : public spdlog::formatter {
     }
 };
 
+// The text format with the message's control characters escaped, so that no
+// input (a job name, a failure reason) can forge or break a log line.
+class TextFormatter final : public spdlog::formatter {
+  public:
+    TextFormatter() : pattern_("%Y-%m-%d %H:%M:%S.%e %-5l %n: %v") {}
+
+    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+        const std::string_view payload(msg.payload.data(), msg.payload.size());
+        if (!NeedsEscape(payload)) {
+            pattern_.format(msg, dest);
+            return;
+        }
+        const std::string escaped = EscapeForLog(payload);
+        spdlog::details::log_msg copy = msg;
+        copy.payload = spdlog::string_view_t(escaped.data(), escaped.size());
+        pattern_.format(copy, dest);
+    }
+
+    std::unique_ptr<spdlog::formatter> clone() const override {
+        return std::make_unique<TextFormatter>();
+    }
+
+  private:
+    static bool NeedsEscape(std::string_view text) {
+        for (const char c : text) {
+            const auto u = static_cast<unsigned char>(c);
+            if (u < 0x20 || u == 0x7F) return true;
+        }
+        return false;
+    }
+    spdlog::pattern_formatter pattern_;
+};
+
 }  // namespace
+
+std::string EscapeForLog(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 8);
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (u < 0x20 || u == 0x7F) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(u));
+                    out += buf;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out;
+}
 
 std::string JsonEscape(std::string_view text) {
     std::string out;
@@ -109,7 +170,7 @@ void InitLogging(const std::string& program, const LogOptions& options) {
     if (options.format == LogFormat::kJson) {
         logger->set_formatter(std::make_unique<JsonFormatter>());
     } else {
-        logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %-5l %n: %v");
+        logger->set_formatter(std::make_unique<TextFormatter>());
     }
     logger->set_level(options.level);
     logger->flush_on(spdlog::level::info);

@@ -25,6 +25,10 @@ spdlog::level::level_enum ParseLogLevel(std::string_view text,
 // Replaces the default logger with one named `program` writing to stderr.
 void InitLogging(const std::string& program, const LogOptions& options);
 
+// `text` with control characters written as \n, \r, \t or \xNN: what the text
+// log format does to every message, so input cannot forge a log line.
+std::string EscapeForLog(std::string_view text);
+
 // `text` escaped for inclusion between double quotes in JSON.
 std::string JsonEscape(std::string_view text);
 
