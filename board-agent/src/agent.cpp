@@ -166,7 +166,7 @@ struct Agent::Impl {
         r.set_agent_id(agent_id);
         r.set_board_id(b.id);
         r.set_health(health);
-        r.set_reason(TruncateUtf8(reason, 2000));
+        r.set_reason(TruncateUtf8(reason, 1000));  // the controller refuses longer ones
         try {
             client.ReportBoardHealth(r);
         } catch (const Error& e) {

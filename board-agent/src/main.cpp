@@ -28,6 +28,7 @@
 #include "hilnas/common/config.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/common/logging.h"
+#include "hilnas/common/text.h"
 #include "hilnas/common/version.h"
 #include "hilnas/dataset/dataset.h"
 #include "hilnas/firmware/artifact.h"
@@ -322,7 +323,7 @@ int Check(const std::vector<std::string>& args) {
             r.set_agent_id(agent_id);
             r.set_board_id(b.id);
             r.set_health(h.ok ? hilnas::v1::BOARD_HEALTH_GOOD : hilnas::v1::BOARD_HEALTH_BAD);
-            r.set_reason("hilnas-agent check: " + h.reason);
+            r.set_reason(hilnas::TruncateUtf8("hilnas-agent check: " + h.reason, 1000));
             client->ReportBoardHealth(r);
         }
     }

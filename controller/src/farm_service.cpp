@@ -18,21 +18,6 @@ FarmServiceImpl::FarmServiceImpl(ServiceDeps deps) : BoundService(std::move(deps
 
 void FarmServiceImpl::RegisterAgent(const Caller&, const v1::RegisterAgentRequest& req,
                                     v1::RegisterAgentResponse* resp) {
-    Require(req.agent_id(), "agent_id");
-    std::set<std::string> ids;
-    for (int i = 0; i < req.boards_size(); ++i) {
-        const v1::Board& b = req.boards(i);
-        const std::string at = "boards[" + std::to_string(i) + "]";
-        Require(b.board_id(), (at + ".board_id").c_str());
-        Require(b.board_type(), (at + ".board_type").c_str());
-        catalog::FindBoardType(b.board_type(), at + ".board_type");
-        if (!ids.insert(b.board_id()).second) {
-            throw InvalidArgument("duplicate board id '" + b.board_id() + "'", at + ".board_id");
-        }
-        if (b.debugger() == v1::DEBUGGER_UNSPECIFIED) {
-            throw InvalidArgument("is required (openocd, pyocd or qemu)", at + ".debugger");
-        }
-    }
     deps_.store->RegisterAgent(req);
     SetDuration(deps_.options.heartbeat_interval, resp->mutable_heartbeat_interval());
     SetDuration(deps_.options.lease, resp->mutable_lease_duration());
@@ -40,8 +25,6 @@ void FarmServiceImpl::RegisterAgent(const Caller&, const v1::RegisterAgentReques
 
 bool FarmServiceImpl::LeaseMeasurement(const Caller&, const v1::LeaseMeasurementRequest& req,
                                        v1::LeaseMeasurementResponse* resp) {
-    Require(req.agent_id(), "agent_id");
-    Require(req.board_id(), "board_id");
     auto lease = deps_.store->ClaimMeasurement(req.agent_id(), req.board_id(), deps_.options.lease);
     if (!lease) return false;
     *resp->mutable_lease() = std::move(lease->lease);
@@ -52,16 +35,12 @@ bool FarmServiceImpl::LeaseMeasurement(const Caller&, const v1::LeaseMeasurement
 
 void FarmServiceImpl::Heartbeat(const Caller&, const v1::LeaseHeartbeatRequest& req,
                                 v1::LeaseHeartbeatResponse* resp) {
-    Require(req.holder_id(), "holder_id");
-    Require(req.lease_id(), "lease_id");
     *resp = deps_.store->RenewLease(req.holder_id(), req.lease_id(), deps_.options.lease,
                                     store::LeaseKind::kMeasure);
 }
 
 void FarmServiceImpl::CompleteMeasurement(const Caller&, const v1::CompleteMeasurementRequest& req,
                                           v1::CompleteMeasurementResponse* resp) {
-    Require(req.agent_id(), "agent_id");
-    Require(req.lease_id(), "lease_id");
     store::MeasurementResult result;
     result.measurement = req.measurement();
     if (result.measurement.board_type().empty()) {
@@ -87,8 +66,6 @@ void FarmServiceImpl::CompleteMeasurement(const Caller&, const v1::CompleteMeasu
 
 void FarmServiceImpl::FailMeasurement(const Caller&, const v1::FailMeasurementRequest& req,
                                       v1::FailMeasurementResponse* resp) {
-    Require(req.agent_id(), "agent_id");
-    Require(req.lease_id(), "lease_id");
     store::Failure f;
     f.reason = req.reason().empty() ? "no reason given" : req.reason();
     f.retryable = req.retryable();
@@ -100,11 +77,6 @@ void FarmServiceImpl::FailMeasurement(const Caller&, const v1::FailMeasurementRe
 
 void FarmServiceImpl::ReportBoardHealth(const Caller&, const v1::ReportBoardHealthRequest& req,
                                         v1::ReportBoardHealthResponse*) {
-    Require(req.agent_id(), "agent_id");
-    Require(req.board_id(), "board_id");
-    if (req.health() == v1::BOARD_HEALTH_UNSPECIFIED || !v1::BoardHealth_IsValid(req.health())) {
-        throw InvalidArgument("is required", "health");
-    }
     deps_.store->ReportBoardHealth(req.agent_id(), req.board_id(), req.health(), req.reason());
 }
 

@@ -123,6 +123,7 @@ int Serve(const hilnas::Config& config) {
     deps.options.lease = config.GetDuration("lease");
     deps.options.heartbeat_interval = config.GetDuration("heartbeat_interval");
     deps.options.max_wait = config.GetDuration("long_poll_max");
+    deps.options.allow_dataset_paths = config.GetBool("jobs.allow_dataset_paths");
     deps.wake_scheduler = [&scheduler] { scheduler.Wake(); };
 
     controller::ControllerServer server(options, deps);

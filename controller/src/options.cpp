@@ -30,6 +30,8 @@ ConfigSchema MakeConfigSchema() {
               "bearer tokens of trainer workers (WorkService)", true})
         .Add({"auth.agent_tokens", OptionType::kStringList, "",
               "bearer tokens of board agents (FarmService)", true})
+        .Add({"jobs.allow_dataset_paths", OptionType::kBool, "false",
+              "accept jobs that name a dataset path on the trainers (absolute, no '..')"})
         .Add({"lease", OptionType::kDuration, "60s",
               "how long a trial lease lasts between heartbeats"})
         .Add({"heartbeat_interval", OptionType::kDuration, "15s", "how often holders should renew"})

@@ -104,7 +104,6 @@ SearchServiceImpl::SearchServiceImpl(ServiceDeps deps)
 
 v1::Job SearchServiceImpl::OwnedJob(const Caller& caller, const std::string& job_id,
                                     const char* field) const {
-    Require(job_id, field);
     v1::Job job = deps_.store->GetJob(job_id);
     CheckOwner(caller, job, field);
     return job;
@@ -112,7 +111,16 @@ v1::Job SearchServiceImpl::OwnedJob(const Caller& caller, const std::string& job
 
 void SearchServiceImpl::SubmitJob(const Caller& caller, const v1::SubmitJobRequest& req,
                                   v1::Job* resp) {
-    CheckText(req.request_id(), "request_id", 200);
+    const std::string& path = req.spec().dataset().path();
+    if (!path.empty() && !deps_.options.allow_dataset_paths) {
+        throw InvalidArgument(
+            "this controller does not accept dataset paths (jobs.allow_dataset_paths); trainers "
+            "read datasets from their own dataset_dir",
+            "spec.dataset.path");
+    }
+    if (!path.empty() && path.front() != '/') {
+        throw InvalidArgument("must be an absolute path", "spec.dataset.path");
+    }
     const v1::JobSpec spec = NormalizeJobSpec(req.spec());
     *resp = deps_.store->CreateJob(caller.principal, spec, req.request_id());
     deps_.wake_scheduler();
@@ -124,12 +132,6 @@ void SearchServiceImpl::GetJob(const Caller& caller, const v1::GetJobRequest& re
 
 void SearchServiceImpl::ListJobs(const Caller& caller, const v1::ListJobsRequest& req,
                                  v1::ListJobsResponse* resp) {
-    if (req.page().page_size() < 0) throw InvalidArgument("must be >= 0", "page.page_size");
-    CheckText(req.page().page_token(), "page.page_token", 200);
-    if (req.state() != v1::JOB_STATE_UNSPECIFIED && !v1::JobState_IsValid(req.state())) {
-        throw InvalidArgument("unknown job state " + std::to_string(req.state()), "state");
-    }
-    CheckText(req.owner(), "owner", 200);
     store::JobFilter filter;
     filter.state = req.state();
     filter.owner = req.owner();
@@ -148,14 +150,7 @@ void SearchServiceImpl::ListJobs(const Caller& caller, const v1::ListJobsRequest
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SearchServiceImpl::WatchJob(
     const Caller& caller, grpc::CallbackServerContext* ctx, const v1::WatchJobRequest& req) {
     auto* reactor = new WatchReactor(deps_, ctx, caller, req.job_id(), req.after_event_id());
-    const grpc::Status valid = rpc::Guard("WatchJob", [&] {
-        Require(req.job_id(), "job_id");
-        if (req.after_event_id() < 0) throw InvalidArgument("must be >= 0", "after_event_id");
-        return grpc::Status::OK;
-    });
-    if (!valid.ok()) {
-        reactor->Finish(valid);
-    } else if (!deps_.pool->Submit([reactor] { reactor->Poll(); })) {
+    if (!deps_.pool->Submit([reactor] { reactor->Poll(); })) {
         reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"));
     }
     return reactor;
@@ -163,7 +158,6 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SearchServiceImpl::WatchJob(
 
 void SearchServiceImpl::CancelJob(const Caller& caller, const v1::CancelJobRequest& req,
                                   v1::Job* resp) {
-    CheckText(req.reason(), "reason", 1000);
     OwnedJob(caller, req.job_id(), "job_id");
     *resp = deps_.store->CancelJob(req.job_id(),
                                    req.reason().empty() ? "cancelled by the user" : req.reason());
@@ -172,11 +166,6 @@ void SearchServiceImpl::CancelJob(const Caller& caller, const v1::CancelJobReque
 
 void SearchServiceImpl::ListTrials(const Caller& caller, const v1::ListTrialsRequest& req,
                                    v1::ListTrialsResponse* resp) {
-    if (req.page().page_size() < 0) throw InvalidArgument("must be >= 0", "page.page_size");
-    CheckText(req.page().page_token(), "page.page_token", 200);
-    if (req.state() != v1::TRIAL_STATE_UNSPECIFIED && !v1::TrialState_IsValid(req.state())) {
-        throw InvalidArgument("unknown trial state " + std::to_string(req.state()), "state");
-    }
     OwnedJob(caller, req.job_id(), "job_id");
     store::TrialPage page = deps_.store->ListTrials(
         req.job_id(), req.state(), req.page().page_size(), req.page().page_token());
@@ -186,7 +175,6 @@ void SearchServiceImpl::ListTrials(const Caller& caller, const v1::ListTrialsReq
 
 void SearchServiceImpl::GetTrial(const Caller& caller, const v1::GetTrialRequest& req,
                                  v1::Trial* resp) {
-    Require(req.trial_id(), "trial_id");
     v1::Trial trial = deps_.store->GetTrial(req.trial_id());
     if (!caller.SeesAllJobs()) CheckOwner(caller, deps_.store->GetJob(trial.job_id()), "trial_id");
     *resp = std::move(trial);
@@ -203,10 +191,6 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SearchServiceImpl::GetArtifact(
     const std::string trial_id = req.trial_id();
     const v1::ArtifactKind kind = req.kind();
     return ArtifactWriter::Serve(deps_, "GetArtifact", [this, caller, trial_id, kind] {
-        Require(trial_id, "trial_id");
-        if (kind == v1::ARTIFACT_KIND_UNSPECIFIED || !v1::ArtifactKind_IsValid(kind)) {
-            throw InvalidArgument("is required (a known artifact kind)", "kind");
-        }
         if (!caller.SeesAllJobs()) {
             const v1::Trial trial = deps_.store->GetTrial(trial_id);
             CheckOwner(caller, deps_.store->GetJob(trial.job_id()), "trial_id");

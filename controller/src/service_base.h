@@ -23,6 +23,7 @@
 #include "hilnas/controller/auth.h"
 #include "hilnas/rpc/status.h"
 #include "hilnas/store/store.h"
+#include "validate.h"
 
 namespace hilnas::controller {
 
@@ -32,6 +33,9 @@ struct ServiceOptions {
     std::chrono::milliseconds max_wait{30000};     // long-poll cap
     std::chrono::milliseconds poll_interval{250};  // long-poll and watch re-check
     size_t artifact_chunk_bytes = 1 << 20;
+    // Whether a job may name a dataset path for the trainers to read
+    // (absolute, no '..'); off, workers read only their own dataset_dir.
+    bool allow_dataset_paths = false;
 };
 
 struct ServiceDeps {
@@ -42,34 +46,6 @@ struct ServiceDeps {
     ServiceOptions options;
     std::function<void()> wake_scheduler = [] {};
 };
-
-// An id a request must carry: present, at most 200 bytes, no control
-// characters (a NUL would be cut short by the database driver and a newline
-// would forge a log line).
-inline void Require(const std::string& value, const char* field) {
-    if (value.empty()) throw InvalidArgument("is required", field);
-    if (value.size() > 200) throw InvalidArgument("must be at most 200 characters", field);
-    for (char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7F) {
-            throw InvalidArgument("must not contain control characters", field);
-        }
-    }
-}
-
-// Free text a request may carry (a reason, a phase): at most `max_bytes`,
-// no control characters. Longer input is refused, never silently cut.
-inline void CheckText(const std::string& value, const char* field, size_t max_bytes) {
-    if (value.size() > max_bytes) {
-        throw InvalidArgument("must be at most " + std::to_string(max_bytes) + " bytes", field);
-    }
-    for (char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7F) {
-            throw InvalidArgument("must not contain control characters", field);
-        }
-    }
-}
 
 // The wait a long poll asked for, capped by the server's limit.
 std::chrono::milliseconds CappedWait(const google::protobuf::Duration& wait,
@@ -87,6 +63,17 @@ grpc::Status SerializeMessage(const google::protobuf::Message& message, grpc::By
 // Authenticates the caller for `role`, then parses `in` into `request`.
 grpc::Status Admit(const ServiceDeps& deps, const grpc::CallbackServerContext& ctx, Role role,
                    const grpc::ByteBuffer& in, Caller* caller, google::protobuf::Message* request);
+
+// Admit, then the request's validator (see validate.h).
+template <typename Req>
+grpc::Status AdmitValid(const ServiceDeps& deps, const grpc::CallbackServerContext& ctx, Role role,
+                        const grpc::ByteBuffer& in, Caller* caller, Req* request) {
+    if (grpc::Status s = Admit(deps, ctx, role, in, caller, request); !s.ok()) return s;
+    return rpc::Guard("Validate", [&] {
+        Validate(*request);
+        return grpc::Status::OK;
+    });
+}
 
 // The index of `method` in the service, checked against the handler's message types.
 int MethodIndex(const char* service, const char* method,
@@ -163,7 +150,8 @@ class BoundService : public grpc::Service {
                     -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
                     Caller caller;
                     Req request;
-                    const grpc::Status admitted = Admit(deps_, *ctx, role_, *in, &caller, &request);
+                    const grpc::Status admitted =
+                        AdmitValid(deps_, *ctx, role_, *in, &caller, &request);
                     if (!admitted.ok()) return new RefusedStream(admitted);
                     return (self->*handler)(caller, ctx, request);
                 }));
@@ -205,7 +193,8 @@ class BoundService : public grpc::Service {
                                        void (Self::*handler)(const Caller&, const Req&, Resp*)) {
         auto* reactor = ctx->DefaultReactor();
         auto call = std::make_shared<UnaryCall<Req, Resp>>();
-        const grpc::Status admitted = Admit(deps_, *ctx, role_, *in, &call->caller, &call->request);
+        const grpc::Status admitted =
+            AdmitValid(deps_, *ctx, role_, *in, &call->caller, &call->request);
         if (!admitted.ok()) {
             reactor->Finish(admitted);
             return reactor;
@@ -229,7 +218,8 @@ class BoundService : public grpc::Service {
                                           bool (Self::*attempt)(const Caller&, const Req&, Resp*)) {
         auto* reactor = ctx->DefaultReactor();
         auto call = std::make_shared<UnaryCall<Req, Resp>>();
-        const grpc::Status admitted = Admit(deps_, *ctx, role_, *in, &call->caller, &call->request);
+        const grpc::Status admitted =
+            AdmitValid(deps_, *ctx, role_, *in, &call->caller, &call->request);
         if (!admitted.ok()) {
             reactor->Finish(admitted);
             return reactor;

@@ -28,7 +28,6 @@ WorkServiceImpl::WorkServiceImpl(ServiceDeps deps) : BoundService(std::move(deps
 
 bool WorkServiceImpl::LeaseTrial(const Caller&, const v1::LeaseTrialRequest& req,
                                  v1::LeaseTrialResponse* resp) {
-    Require(req.worker_id(), "worker_id");
     auto lease = deps_.store->ClaimTrial(req.worker_id(), req.capabilities(), deps_.options.lease);
     if (!lease) return false;
     *resp->mutable_lease() = std::move(lease->lease);
@@ -41,25 +40,18 @@ bool WorkServiceImpl::LeaseTrial(const Caller&, const v1::LeaseTrialRequest& req
 
 void WorkServiceImpl::Heartbeat(const Caller&, const v1::LeaseHeartbeatRequest& req,
                                 v1::LeaseHeartbeatResponse* resp) {
-    Require(req.holder_id(), "holder_id");
-    Require(req.lease_id(), "lease_id");
     *resp = deps_.store->RenewLease(req.holder_id(), req.lease_id(), deps_.options.lease,
                                     store::LeaseKind::kTrain);
 }
 
 void WorkServiceImpl::ReportProgress(const Caller&, const v1::ReportProgressRequest& req,
                                      v1::ReportProgressResponse* resp) {
-    Require(req.worker_id(), "worker_id");
-    Require(req.lease_id(), "lease_id");
-    CheckText(req.progress().phase(), "progress.phase", 64);
     resp->set_action(deps_.store->ReportProgress(req.worker_id(), req.lease_id(), req.progress(),
                                                  store::LeaseKind::kTrain));
 }
 
 void WorkServiceImpl::CompleteTrial(const Caller&, const v1::CompleteTrialRequest& req,
                                     v1::CompleteTrialResponse* resp) {
-    Require(req.worker_id(), "worker_id");
-    Require(req.lease_id(), "lease_id");
     if (req.model().kind() != v1::ARTIFACT_INT8_MODEL) {
         throw InvalidArgument("must be an ARTIFACT_INT8_MODEL", "model.kind");
     }
@@ -97,8 +89,6 @@ void WorkServiceImpl::CompleteTrial(const Caller&, const v1::CompleteTrialReques
 
 void WorkServiceImpl::FailTrial(const Caller&, const v1::FailTrialRequest& req,
                                 v1::FailTrialResponse* resp) {
-    Require(req.worker_id(), "worker_id");
-    Require(req.lease_id(), "lease_id");
     resp->set_state(deps_.store->FailTrial(req.worker_id(), req.lease_id(),
                                            ToFailure(req.reason(), req.retryable())));
     deps_.wake_scheduler();
@@ -107,10 +97,8 @@ void WorkServiceImpl::FailTrial(const Caller&, const v1::FailTrialRequest& req,
 grpc::ServerWriteReactor<grpc::ByteBuffer>* WorkServiceImpl::FetchArtifact(
     const Caller&, grpc::CallbackServerContext*, const v1::FetchArtifactRequest& req) {
     const std::string id = req.artifact_id();
-    return ArtifactWriter::Serve(deps_, "FetchArtifact", [this, id] {
-        Require(id, "artifact_id");
-        return deps_.store->GetArtifact(id);
-    });
+    return ArtifactWriter::Serve(deps_, "FetchArtifact",
+                                 [this, id] { return deps_.store->GetArtifact(id); });
 }
 
 }  // namespace hilnas::controller

@@ -403,7 +403,7 @@ TEST(ControllerJob, RolesAndSpecErrorsAreEnforced) {
         auto ctx = rpc::MakeContext(10s, kUserToken);
         const grpc::Status s = search->ListJobs(ctx.get(), list, &jobs);
         EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-        EXPECT_EQ(s.error_message(), "state: unknown job state 99");
+        EXPECT_EQ(s.error_message(), "state: unknown value 99");
     }
     {
         // An agent cannot register a board type the catalogue does not know.

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cmath>
 #include <memory>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "hilnas/testing/controller.h"
 #include "hilnas/testing/pg.h"
 #include "hilnas/testing/temp_dir.h"
+#include "hilnas/v1/farm_service.grpc.pb.h"
 #include "hilnas/v1/search_service.grpc.pb.h"
 #include "hilnas/v1/work_service.grpc.pb.h"
 
@@ -33,11 +35,13 @@ constexpr char kAlice[] = "alice-token-0123456789";
 constexpr char kBob[] = "bob-token-0123456789ab";
 constexpr char kAdmin[] = "admin-token-0123456789";
 constexpr char kWorker[] = "worker-token-0123456789";
+constexpr char kAgent[] = "agent-token-0123456789";
 
 std::vector<std::string> TokenArgs() {
     return {"--auth.user_tokens",   std::string("alice:") + kAlice + ",bob:" + kBob,
             "--auth.admin_tokens",  std::string("root:") + kAdmin,
-            "--auth.worker_tokens", kWorker};
+            "--auth.worker_tokens", kWorker,
+            "--auth.agent_tokens",  kAgent};
 }
 
 v1::JobSpec SmallJob() {
@@ -302,6 +306,127 @@ TEST(Security, AuthenticationComesBeforeTheRequestIsParsed) {
                        get.SerializeAsString(), kAlice)
                   .error_code(),
               grpc::StatusCode::NOT_FOUND);
+}
+
+// Each case: a method, a token, a request that breaks one declared rule, and the message.
+struct BadRequest {
+    const char* method;
+    const char* token;
+    std::string body;
+    std::string message;
+};
+
+template <typename M, typename Fn>
+std::string Body(Fn&& fill) {
+    M m;
+    fill(m);
+    return m.SerializeAsString();
+}
+
+TEST(Security, EveryRequestFieldIsCheckedAndNamed) {
+    testing::TempDir dir;
+    testing::ControllerProcess controller(testing::FreshDatabase("fields"), dir.path(),
+                                          TokenArgs());
+    const double nan = std::nan("");
+    const std::vector<BadRequest> cases = {
+        {"/hilnas.v1.WorkService/CompleteTrial", kWorker,
+         Body<v1::CompleteTrialRequest>([&](auto& r) {
+             r.set_worker_id("w");
+             r.set_lease_id("l");
+             auto* m = r.add_metrics();
+             m->set_name("int8_accuracy");
+             m->set_value(nan);
+         }),
+         "metrics[0].value: must be a finite number"},
+        {"/hilnas.v1.WorkService/CompleteTrial", kWorker,
+         Body<v1::CompleteTrialRequest>([&](auto& r) {
+             r.set_worker_id("w");
+             r.set_lease_id("l");
+             for (int i = 0; i < 2; ++i) {
+                 auto* m = r.add_metrics();
+                 m->set_name("params");
+                 m->set_value(1);
+             }
+         }),
+         "metrics[1].name: metric 'params' is reported twice"},
+        {"/hilnas.v1.WorkService/ReportProgress", kWorker,
+         Body<v1::ReportProgressRequest>([&](auto& r) {
+             r.set_worker_id("w");
+             r.set_lease_id("l");
+             r.mutable_progress()->set_loss(INFINITY);
+         }),
+         "progress.loss: must be a finite number"},
+        {"/hilnas.v1.WorkService/ReportProgress", kWorker,
+         Body<v1::ReportProgressRequest>([&](auto& r) {
+             r.set_worker_id("w");
+             r.set_lease_id("l");
+             r.mutable_progress()->set_validation_accuracy(3);
+         }),
+         "progress.validation_accuracy: must be in [0, 1]"},
+        {"/hilnas.v1.WorkService/FailTrial", kWorker, Body<v1::FailTrialRequest>([&](auto& r) {
+             r.set_worker_id("w");
+             r.set_lease_id("l");
+             r.set_reason(std::string(10001, 'x'));
+         }),
+         "reason: must be at most 10000 bytes"},
+        {"/hilnas.v1.WorkService/LeaseTrial", kWorker,
+         Body<v1::LeaseTrialRequest>([&](auto& r) { r.set_worker_id(std::string("w\0x", 3)); }),
+         "worker_id: must not contain control characters"},
+        {"/hilnas.v1.WorkService/LeaseTrial", kWorker, Body<v1::LeaseTrialRequest>([&](auto& r) {
+             r.set_worker_id("w");
+             for (int i = 0; i < 300; ++i) r.mutable_capabilities()->add_datasets("mnist");
+         }),
+         "capabilities.datasets: must have at most 256 entries"},
+        {"/hilnas.v1.WorkService/LeaseTrial", kWorker, Body<v1::LeaseTrialRequest>([&](auto& r) {
+             r.set_worker_id("w");
+             r.mutable_capabilities()->set_device(static_cast<v1::DeviceKind>(77));
+         }),
+         "capabilities.device: unknown value 77"},
+        {"/hilnas.v1.FarmService/CompleteMeasurement", kAgent,
+         Body<v1::CompleteMeasurementRequest>([&](auto& r) {
+             r.set_agent_id("a");
+             r.set_lease_id("l");
+             r.mutable_measurement()->set_latency_ms(-1);
+         }),
+         "measurement.latency_ms: must be in [0, 3.6e+06]"},
+        {"/hilnas.v1.FarmService/CompleteMeasurement", kAgent,
+         Body<v1::CompleteMeasurementRequest>([&](auto& r) {
+             r.set_agent_id("a");
+             r.set_lease_id("l");
+             r.mutable_measurement()->mutable_sram()->set_total_bytes(-5);
+         }),
+         "measurement.sram.total_bytes: must be >= 0"},
+        {"/hilnas.v1.FarmService/ReportBoardHealth", kAgent,
+         Body<v1::ReportBoardHealthRequest>([&](auto& r) {
+             r.set_agent_id("a");
+             r.set_board_id("b");
+             r.set_health(v1::BOARD_HEALTH_BAD);
+             r.set_reason(std::string(2000, 'r'));
+         }),
+         "reason: must be at most 1000 bytes"},
+        {"/hilnas.v1.SearchService/GetArtifact", kAlice, Body<v1::GetArtifactRequest>([&](auto& r) {
+             r.set_trial_id("t");
+             r.set_kind(static_cast<v1::ArtifactKind>(42));
+         }),
+         "kind: unknown value 42"},
+        {"/hilnas.v1.SearchService/SubmitJob", kAlice, Body<v1::SubmitJobRequest>([&](auto& r) {
+             *r.mutable_spec() = SmallJob();
+             r.mutable_spec()->mutable_dataset()->set_path("/etc");
+         }),
+         "spec.dataset.path: this controller does not accept dataset paths "
+         "(jobs.allow_dataset_paths); trainers read datasets from their own dataset_dir"},
+        {"/hilnas.v1.SearchService/ListTrials", kAlice, Body<v1::ListTrialsRequest>([&](auto& r) {
+             r.set_job_id("j");
+             r.set_state(static_cast<v1::TrialState>(99));
+         }),
+         "state: unknown value 99"},
+    };
+    for (const BadRequest& c : cases) {
+        const grpc::Status s = RawUnary(controller.address(), c.method, c.body, c.token);
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+            << c.method << " " << c.message;
+        EXPECT_EQ(s.error_message(), c.message) << c.method;
+    }
 }
 
 // A self-signed certificate for localhost and 127.0.0.1, and its key, as PEM files.

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -11,6 +12,7 @@
 
 #include "device.h"
 #include "hilnas/common/errors.h"
+#include "hilnas/common/text.h"
 #include "hilnas/common/version.h"
 #include "hilnas/firmware/artifact.h"
 
@@ -166,7 +168,7 @@ void Worker::RunTask(const v1::LeaseTrialResponse& lease, const std::atomic<bool
         v1::FailTrialRequest f;
         f.set_worker_id(options_.worker_id);
         f.set_lease_id(lease_id);
-        f.set_reason(reason);
+        f.set_reason(TruncateUtf8(reason, 10000));  // the controller refuses longer ones
         f.set_retryable(retryable);
         try {
             client_.FailTrial(f);
@@ -210,8 +212,11 @@ void Worker::RunTask(const v1::LeaseTrialResponse& lease, const std::atomic<bool
             tp->set_phase(p.phase);
             tp->set_epoch(p.epoch);
             tp->set_total_epochs(p.epochs);
-            tp->set_loss(p.loss);
-            tp->set_validation_accuracy(p.val_accuracy);
+            // Finite figures only (a diverged loss is reported as none).
+            if (std::isfinite(p.loss)) tp->set_loss(p.loss);
+            if (std::isfinite(p.val_accuracy) && p.val_accuracy >= 0) {
+                tp->set_validation_accuracy(p.val_accuracy);
+            }
             try {
                 if (client_.ReportProgress(r).action() == v1::LEASE_ACTION_STOP) {
                     lease_lost = true;
