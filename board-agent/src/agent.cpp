@@ -66,11 +66,12 @@ void Nap(const std::atomic<bool>& stop, std::chrono::milliseconds d) {
 class DatasetCache {
   public:
     // The first `k` validation images of the job's dataset as int8 inputs.
-    std::vector<std::vector<int8_t>> Inputs(const v1::DatasetSpec& spec, const std::string& dir,
-                                            int k, std::string* source) {
+    std::vector<std::vector<int8_t>> Inputs(const v1::DatasetSpec& spec,
+                                            const dataset::Locations& locations, int k,
+                                            std::string* source) {
         dataset::Options o;
         o.name = spec.name().empty() ? "fashion-mnist" : spec.name();
-        o.path = dir.empty() ? spec.path() : dir;
+        o.path = locations.DirFor(o.name, spec.path());
         if (spec.validation_fraction() > 0) o.validation_fraction = spec.validation_fraction();
         const std::string key = o.name + "|" + o.path + "|" + std::to_string(o.validation_fraction);
         std::lock_guard lock(mu_);
@@ -339,7 +340,7 @@ struct Agent::Impl {
                 firmware::ParseArtifact(task.model().data(), "task.model.data");
             req.model = model;
             req.inputs =
-                datasets.Inputs(task.dataset(), options.dataset_dir,
+                datasets.Inputs(task.dataset(), options.datasets,
                                 std::max(1, task.settings().check_inputs()), &req.inputs_source);
         } catch (const Error& e) {
             stop_heartbeats();

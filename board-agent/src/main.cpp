@@ -132,7 +132,9 @@ int Serve(const std::vector<std::string>& args) {
     s.Add({"token", OptionType::kString, "", "agent bearer token", true});
     s.Add({"ca_cert", OptionType::kString, "", "CA bundle for TLS (empty: plaintext)"});
     s.Add({"agent_id", OptionType::kString, "", "agent id (default: the inventory's, else host)"});
-    s.Add({"dataset_dir", OptionType::kString, "", "overrides the jobs' dataset directory"});
+    s.Add({"datasets", OptionType::kStringList, "",
+           "where this host keeps datasets, NAME=DIR entries (the check inputs come from their "
+           "validation splits); Fashion-MNIST defaults to Debian's package"});
     s.Add({"lease_wait", OptionType::kDuration, "10s", "long-poll per lease request"});
     s.Add({"max_measurements", OptionType::kInt, "0", "stop after this many (0: never)"});
     s.Add({"upload_firmware", OptionType::kBool, "true", "store each measured ELF"});
@@ -147,7 +149,7 @@ int Serve(const std::vector<std::string>& args) {
     agent::AgentOptions o;
     o.agent_id = c.GetString("agent_id");
     o.cache_dir = c.GetString("cache_dir");
-    o.dataset_dir = c.GetString("dataset_dir");
+    o.datasets = hilnas::dataset::Locations::Parse(c.GetStringList("datasets"), "datasets");
     o.runtime_variant = Kernels(c);
     o.lease_wait = c.GetDuration("lease_wait");
     o.max_measurements = static_cast<int>(c.GetInt("max_measurements"));

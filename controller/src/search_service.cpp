@@ -115,7 +115,7 @@ void SearchServiceImpl::SubmitJob(const Caller& caller, const v1::SubmitJobReque
     if (!path.empty() && !deps_.options.allow_dataset_paths) {
         throw InvalidArgument(
             "this controller does not accept dataset paths (jobs.allow_dataset_paths); trainers "
-            "read datasets from their own dataset_dir",
+            "read datasets from their own datasets option",
             "spec.dataset.path");
     }
     if (!path.empty() && path.front() != '/') {
@@ -128,6 +128,29 @@ void SearchServiceImpl::SubmitJob(const Caller& caller, const v1::SubmitJobReque
 
 void SearchServiceImpl::GetJob(const Caller& caller, const v1::GetJobRequest& req, v1::Job* resp) {
     *resp = OwnedJob(caller, req.job_id(), "job_id");
+    resp->set_waiting_reason(WaitingReason(*resp));
+}
+
+std::string SearchServiceImpl::WaitingReason(const v1::Job& job) const {
+    const bool active = job.state() == v1::JOB_PENDING || job.state() == v1::JOB_RUNNING;
+    if (!active || job.trials().pending() == 0) return "";
+    // Workers long-poll for work, so a live one was seen within a few polls.
+    const auto window = std::chrono::duration_cast<std::chrono::seconds>(
+        std::max<std::chrono::milliseconds>(4 * deps_.options.max_wait, std::chrono::seconds(60)));
+    const store::Store::LiveWorkers live = deps_.store->LiveWorkerDatasets(window);
+    const std::string& dataset = job.spec().dataset().name();
+    if (live.workers == 0) {
+        return "no live trainer worker (none seen in the last " + std::to_string(window.count()) +
+               " s)";
+    }
+    if (live.any_dataset ||
+        std::find(live.datasets.begin(), live.datasets.end(), dataset) != live.datasets.end()) {
+        return "";
+    }
+    std::string have;
+    for (const std::string& d : live.datasets) have += (have.empty() ? "" : ", ") + d;
+    return "no live trainer worker serves dataset '" + dataset + "' (" +
+           std::to_string(live.workers) + " live, serving: " + (have.empty() ? "none" : have) + ")";
 }
 
 void SearchServiceImpl::ListJobs(const Caller& caller, const v1::ListJobsRequest& req,

@@ -33,6 +33,8 @@ class SearchServiceImpl final : public BoundService<v1::SearchService> {
   private:
     // The job, if the caller may see it; PERMISSION_DENIED otherwise.
     v1::Job OwnedJob(const Caller& caller, const std::string& job_id, const char* field) const;
+    // Why an active job with pending trials gets no trainer ("" when one serves it).
+    std::string WaitingReason(const v1::Job& job) const;
 };
 
 class WorkServiceImpl final : public BoundService<v1::WorkService> {

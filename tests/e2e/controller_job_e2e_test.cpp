@@ -423,5 +423,51 @@ TEST(ControllerJob, RolesAndSpecErrorsAreEnforced) {
     }
 }
 
+// A job whose dataset no live worker serves says so (issue: the search
+// optimises what it reports, "Datasets").
+TEST(ControllerJob, SaysWhenNoLiveWorkerServesItsDataset) {
+    const std::string dsn = testing::FreshDatabase("waiting");
+    Controller controller(dsn, store::FreeLoopbackPort());
+    auto search = v1::SearchService::NewStub(rpc::MakeChannel(controller.address()));
+    auto work = v1::WorkService::NewStub(rpc::MakeChannel(controller.address()));
+
+    v1::SubmitJobRequest submit;
+    *submit.mutable_spec() = SmallJob();
+    submit.mutable_spec()->mutable_dataset()->set_name("mnist");
+    v1::Job job;
+    {
+        auto ctx = rpc::MakeContext(10s, kUserToken);
+        ASSERT_TRUE(search->SubmitJob(ctx.get(), submit, &job).ok()) << controller.Log();
+    }
+    grpc::Status status;
+    for (int i = 0; i < 300 && job.trials().pending() == 0; ++i) {
+        std::this_thread::sleep_for(50ms);
+        job = GetJob(*search, job.job_id(), &status);
+        ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+    ASSERT_GT(job.trials().pending(), 0) << controller.Log();
+    EXPECT_THAT(job.waiting_reason(), HasSubstr("no live trainer worker (none seen in the last"));
+
+    // A worker with only Fashion-MNIST polls: it gets nothing, and the job names the gap.
+    auto lease = [&](const std::string& id, const std::string& dataset) {
+        v1::LeaseTrialRequest req;
+        req.set_worker_id(id);
+        req.mutable_capabilities()->add_datasets(dataset);
+        v1::LeaseTrialResponse resp;
+        auto ctx = rpc::MakeContext(10s, kWorkerToken);
+        EXPECT_TRUE(work->LeaseTrial(ctx.get(), req, &resp).ok());
+        return resp.has_lease();
+    };
+    EXPECT_FALSE(lease("fashion-only", "fashion-mnist"));
+    job = GetJob(*search, job.job_id(), &status);
+    EXPECT_EQ(job.waiting_reason(),
+              "no live trainer worker serves dataset 'mnist' (1 live, serving: fashion-mnist)");
+
+    // One that has MNIST takes a trial; the job no longer waits.
+    EXPECT_TRUE(lease("has-mnist", "mnist"));
+    job = GetJob(*search, job.job_id(), &status);
+    EXPECT_EQ(job.waiting_reason(), "");
+}
+
 }  // namespace
 }  // namespace hilnas

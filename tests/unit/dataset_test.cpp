@@ -267,6 +267,44 @@ TEST(Dataset, Cifar10PlanesAreTransposedToHwc) {
     EXPECT_EQ(first[5], CifarPixel(0, 2, 0, 1) - 128);
 }
 
+TEST(Dataset, LocationsAdvertiseWhatIsPresentUnderItsOwnName) {
+    const testing::TempDir tmp;
+    const auto mnist = tmp.path() / "mnist";
+    const auto cifar = tmp.path() / "cifar";
+    const auto empty = tmp.path() / "empty";
+    for (const auto& d : {mnist, cifar / "cifar-10-batches-bin", empty}) {
+        std::filesystem::create_directories(d);
+    }
+    WriteMnist(mnist, 4);
+    WriteCifar(cifar / "cifar-10-batches-bin", 2);
+    EXPECT_TRUE(FilesPresent(FindDataset("mnist"), mnist.string()));
+    EXPECT_TRUE(FilesPresent(FindDataset("cifar10"), cifar.string()));
+    EXPECT_FALSE(FilesPresent(FindDataset("cifar10"), mnist.string()));
+    EXPECT_FALSE(FilesPresent(FindDataset("mnist"), empty.string()));
+
+    const Locations l = Locations::Parse(
+        {"mnist=" + mnist.string(), "cifar10=" + cifar.string(), "fashion-mnist=" + empty.string()},
+        "datasets");
+    EXPECT_EQ(l.DirFor("mnist"), mnist.string());
+    // Fashion-MNIST's directory is empty here, whatever the Debian package holds.
+    EXPECT_EQ(l.Present(), (std::vector<std::string>{"mnist", "cifar10"}));
+    // Without an entry, a dataset lives in its default directory, if it has one.
+    EXPECT_EQ(Locations::Parse({}, "datasets").DirFor("fashion-mnist"), kFashionMnistDir);
+    EXPECT_EQ(Locations::Parse({}, "datasets").DirFor("mnist"), "");
+
+    for (const auto& [entries, message] :
+         std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"mnist"}, "'mnist' must be NAME=DIR"},
+             {{"imagenet=/x"}, "unknown dataset 'imagenet' (known: fashion-mnist, mnist, cifar10)"},
+             {{"mnist="}, "'mnist' needs a directory"},
+             {{"mnist=/a", "mnist=/b"}, "'mnist' is listed twice"}}) {
+        const auto e = ErrorOf([&] { Locations::Parse(entries, "datasets"); });
+        ASSERT_TRUE(e) << message;
+        EXPECT_EQ(e->field(), "datasets");
+        EXPECT_EQ(e->message(), message);
+    }
+}
+
 TEST(Dataset, MissingOrCorruptFilesAreErrorsNamingTheFile) {
     const testing::TempDir tmp;
     const auto dir = tmp.path();

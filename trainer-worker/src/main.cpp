@@ -218,7 +218,9 @@ int Work(const std::vector<std::string>& args) {
     s.Add({"worker_id", OptionType::kString, "", "worker id (default hostname-pid)"});
     s.Add({"device", OptionType::kString, "auto", "cpu, cuda or auto"});
     s.Add({"threads", OptionType::kInt, "0", "CPU threads (0: LibTorch's default)"});
-    s.Add({"dataset_dir", OptionType::kString, "", "overrides the tasks' dataset directory"});
+    s.Add({"datasets", OptionType::kStringList, "",
+           "where this host keeps datasets, NAME=DIR entries (e.g. mnist=/data/mnist); "
+           "Fashion-MNIST defaults to Debian's package. The worker advertises those present"});
     s.Add({"lease_wait", OptionType::kDuration, "10s", "long-poll per lease request"});
     s.Add({"max_trials", OptionType::kInt, "0", "stop after this many trials (0: never)"});
     s.Add({"log.format", OptionType::kString, "text", "text or json"});
@@ -238,7 +240,7 @@ int Work(const std::vector<std::string>& args) {
     o.worker_id = c.GetString("worker_id");
     o.device = c.GetString("device");
     o.threads = static_cast<int>(c.GetInt("threads"));
-    o.dataset_dir = c.GetString("dataset_dir");
+    o.datasets = hilnas::dataset::Locations::Parse(c.GetStringList("datasets"), "datasets");
     o.lease_wait = c.GetDuration("lease_wait");
     o.max_trials = static_cast<int>(c.GetInt("max_trials"));
     spdlog::info("hilnas-trainer {} working for {}", hilnas::Version(), c.GetString("controller"));

@@ -73,7 +73,7 @@ v1::WorkerCapabilities Worker::Capabilities() const {
     c.set_cpu_threads(options_.threads > 0 ? options_.threads : info.cpu_threads);
     c.set_hostname(Hostname());
     c.set_version(Version());
-    c.add_datasets("fashion-mnist");
+    for (const std::string& name : options_.datasets.Present()) c.add_datasets(name);
     return c;
 }
 
@@ -181,8 +181,7 @@ void Worker::RunTask(const v1::LeaseTrialResponse& lease, const std::atomic<bool
         TrialSpec spec;
         spec.candidate = task.candidate();
         spec.dataset.name = task.dataset().name().empty() ? "fashion-mnist" : task.dataset().name();
-        spec.dataset.path =
-            options_.dataset_dir.empty() ? task.dataset().path() : options_.dataset_dir;
+        spec.dataset.path = options_.datasets.DirFor(spec.dataset.name, task.dataset().path());
         if (task.dataset().validation_fraction() > 0) {
             spec.dataset.validation_fraction = task.dataset().validation_fraction();
         }

@@ -238,6 +238,79 @@ SplitIndices SplitTrainingSet(int64_t n, const Options& o) {
     return s;
 }
 
+bool FilesPresent(const Spec& spec, const std::string& dir) {
+    if (dir.empty()) return false;
+    auto any = [&](const fs::path& d, const std::vector<std::string>& names) {
+        for (const auto& n : names) {
+            std::error_code ec;
+            if (fs::is_regular_file(d / n, ec)) return true;
+        }
+        return false;
+    };
+    if (spec.name == "cifar10") {
+        fs::path d(dir);
+        if (fs::exists(d / "cifar-10-batches-bin")) d /= "cifar-10-batches-bin";
+        for (const char* f : {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                              "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"}) {
+            if (!any(d, {f})) return false;
+        }
+        return true;
+    }
+    for (const std::string stem : {"train", "t10k"}) {
+        for (const std::string kind : {"images-idx3", "labels-idx1"}) {
+            const std::string base = stem + "-" + kind + "-ubyte";
+            const std::string dotted = stem + "-" + kind.substr(0, kind.find('-')) + "." +
+                                       kind.substr(kind.find('-') + 1) + "-ubyte";
+            if (!any(dir, {base + ".gz", base, dotted})) return false;
+        }
+    }
+    return true;
+}
+
+Locations Locations::Parse(const std::vector<std::string>& entries, const std::string& field) {
+    Locations out;
+    for (const std::string& e : entries) {
+        const size_t eq = e.find('=');
+        if (eq == std::string::npos) {
+            throw InvalidArgument("'" + QuoteForMessage(e) + "' must be NAME=DIR", field);
+        }
+        const std::string name = e.substr(0, eq);
+        const std::string dir = e.substr(eq + 1);
+        std::string known;
+        bool found = false;
+        for (const Spec& spec : KnownDatasets()) {
+            known += (known.empty() ? "" : ", ") + std::string(spec.name);
+            found = found || spec.name == name;
+        }
+        if (!found) {
+            throw InvalidArgument(
+                "unknown dataset '" + QuoteForMessage(name) + "' (known: " + known + ")", field);
+        }
+        if (dir.empty()) throw InvalidArgument("'" + name + "' needs a directory", field);
+        if (!out.dirs_.emplace(name, dir).second) {
+            throw InvalidArgument("'" + name + "' is listed twice", field);
+        }
+    }
+    return out;
+}
+
+std::string Locations::DirFor(std::string_view name, const std::string& job_path) const {
+    if (const auto it = dirs_.find(name); it != dirs_.end()) return it->second;
+    if (!job_path.empty()) return job_path;
+    for (const Spec& s : KnownDatasets()) {
+        if (s.name == name) return std::string(s.default_dir);
+    }
+    return "";
+}
+
+std::vector<std::string> Locations::Present() const {
+    std::vector<std::string> out;
+    for (const Spec& s : KnownDatasets()) {
+        if (FilesPresent(s, DirFor(s.name))) out.emplace_back(s.name);
+    }
+    return out;
+}
+
 Dataset Load(const Options& o) {
     CheckFraction(o.validation_fraction);
     const Spec& spec = FindDataset(o.name);

@@ -412,6 +412,16 @@ SELECT id, board_type, probe_serial, debugger, serial_port, meter, meter_port, h
        health_reason
 FROM boards ORDER BY id)sql"};
 
+// Trainer workers seen within $1 seconds or holding a training lease, and the
+// datasets they advertise.
+inline constexpr Query kLiveWorkers{"live_workers", R"sql(
+SELECT count(DISTINCT w.id) AS workers,
+       coalesce(bool_or(cardinality(w.datasets) = 0), false) AS any_dataset,
+       coalesce(string_agg(DISTINCT d, E'\n' ORDER BY d), '') AS datasets
+FROM workers w LEFT JOIN LATERAL unnest(w.datasets) AS d ON true
+WHERE w.last_seen_at > now() - make_interval(secs => $1::double precision)
+   OR w.id IN (SELECT lease_owner FROM trials WHERE state = 'training'))sql"};
+
 inline constexpr Query kAll[] = {kSetStatementTimeout,
                                  kInsertJob,
                                  kFindJobByRequest,
@@ -468,6 +478,7 @@ inline constexpr Query kAll[] = {kSetStatementTimeout,
                                  kUpsertBoard,
                                  kDeactivateMissingBoards,
                                  kSetBoardHealth,
-                                 kListBoards};
+                                 kListBoards,
+                                 kLiveWorkers};
 
 }  // namespace hilnas::store::sql

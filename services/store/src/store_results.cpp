@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include <sstream>
+
 #include "store_impl.h"
 
 namespace hilnas::store {
@@ -432,6 +434,19 @@ std::vector<v1::Board> Store::ListBoards() {
             b.set_health_reason(r[8].as<std::string>());
         }
         return boards;
+    });
+}
+
+Store::LiveWorkers Store::LiveWorkerDatasets(std::chrono::seconds window) {
+    return impl_->Transact("LiveWorkerDatasets", [&](pqxx::work& tx) {
+        const pqxx::result rows = Exec(tx, sql::kLiveWorkers, static_cast<double>(window.count()));
+        const pqxx::row r = rows.front();
+        LiveWorkers out;
+        out.workers = r["workers"].as<int>();
+        out.any_dataset = r["any_dataset"].as<bool>();
+        std::istringstream names(r["datasets"].as<std::string>());
+        for (std::string name; std::getline(names, name);) out.datasets.push_back(name);
+        return out;
     });
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "hilnas/agent/inventory.h"
+#include "hilnas/dataset/dataset.h"
 #include "hilnas/v1/farm_service.pb.h"
 
 namespace hilnas::agent {
@@ -42,9 +43,9 @@ struct FarmClientOptions {
 std::unique_ptr<FarmClient> MakeGrpcFarmClient(const FarmClientOptions& options);
 
 struct AgentOptions {
-    std::string agent_id;     // empty: the inventory's, else the host name
-    std::string cache_dir;    // the firmware cache; empty: $XDG_CACHE_HOME/hilnas/firmware
-    std::string dataset_dir;  // overrides the job's dataset path when set
+    std::string agent_id;         // empty: the inventory's, else the host name
+    std::string cache_dir;        // the firmware cache; empty: $XDG_CACHE_HOME/hilnas/firmware
+    dataset::Locations datasets;  // where this host keeps its datasets
     std::string runtime_variant = "cortex_m";
     std::chrono::milliseconds lease_wait{10000};
     std::chrono::milliseconds retry_backoff{2000};

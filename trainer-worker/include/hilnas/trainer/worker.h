@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "hilnas/dataset/dataset.h"
 #include "hilnas/trainer/pipeline.h"
 #include "hilnas/v1/work_service.pb.h"
 
@@ -47,7 +48,7 @@ struct WorkerOptions {
     std::chrono::milliseconds lease_wait{10000};    // long-poll per LeaseTrial
     std::chrono::milliseconds heartbeat{10000};     // when the lease names none
     std::chrono::milliseconds retry_backoff{2000};  // after an Unavailable
-    std::string dataset_dir;                        // overrides the task's dataset path when set
+    dataset::Locations datasets;                    // where this host keeps its datasets
     int max_trials = 0;                             // stop after this many (0: until stopped)
 };
 

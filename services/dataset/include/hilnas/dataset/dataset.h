@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +43,29 @@ std::span<const Spec> KnownDatasets();
 
 // The spec named `name`; an unknown name is InvalidArgument on "dataset".
 const Spec& FindDataset(std::string_view name);
+
+// Whether `dir` holds the files Load reads for `spec` (by name; their contents
+// are checked when loaded).
+bool FilesPresent(const Spec& spec, const std::string& dir);
+
+// Where one host keeps its datasets: "NAME=DIR" entries (the `datasets`
+// option of trainers and agents), else each dataset's default directory.
+// MNIST and Fashion-MNIST share file names, so a directory says which
+// dataset it holds only through its entry.
+class Locations {
+  public:
+    // InvalidArgument naming `field` for an entry without '=', an unknown
+    // dataset, an empty directory or a dataset named twice.
+    static Locations Parse(const std::vector<std::string>& entries, const std::string& field);
+    // The directory of `name`: its entry's, else `job_path` (a path the job
+    // named), else its default ("" when none of them).
+    std::string DirFor(std::string_view name, const std::string& job_path = "") const;
+    // The known datasets whose files are present, in catalogue order: what a worker advertises.
+    std::vector<std::string> Present() const;
+
+  private:
+    std::map<std::string, std::string, std::less<>> dirs_;
+};
 
 // Images and their labels, as the trainer's tensors hold them.
 struct Images {

@@ -227,6 +227,14 @@ class Store {
                            v1::BoardHealth health, const std::string& reason);
     std::vector<v1::Board> ListBoards();
 
+    // Trainer workers seen (claiming or long-polling) within `window`, or training now.
+    struct LiveWorkers {
+        int workers = 0;
+        bool any_dataset = false;           // one of them advertises no list: it takes any
+        std::vector<std::string> datasets;  // what they advertise, sorted
+    };
+    LiveWorkers LiveWorkerDatasets(std::chrono::seconds window);
+
     // ---- Leases, for both queues ----
     // The job whose trial `lease_id` is (or was) leasing. NotFound for a lease
     // never issued.
