@@ -34,7 +34,7 @@ struct ServiceOptions {
     std::chrono::milliseconds poll_interval{250};  // long-poll and watch re-check
     size_t artifact_chunk_bytes = 1 << 20;
     // Whether a job may name a dataset path for the trainers to read
-    // (absolute, no '..'); off, workers read only their own dataset_dir.
+    // (absolute, no '..'); off, workers read only their own `datasets` locations.
     bool allow_dataset_paths = false;
 };
 

@@ -414,7 +414,7 @@ TEST(Security, EveryRequestFieldIsCheckedAndNamed) {
              r.mutable_spec()->mutable_dataset()->set_path("/etc");
          }),
          "spec.dataset.path: this controller does not accept dataset paths "
-         "(jobs.allow_dataset_paths); trainers read datasets from their own dataset_dir"},
+         "(jobs.allow_dataset_paths); trainers read datasets from their own datasets option"},
         {"/hilnas.v1.SearchService/ListTrials", kAlice, Body<v1::ListTrialsRequest>([&](auto& r) {
              r.set_job_id("j");
              r.set_state(static_cast<v1::TrialState>(99));
