@@ -2,8 +2,8 @@
 # Installs every Debian 12 package hilnas needs to build, test and run.
 # Idempotent: packages already present are left alone. Runs as root or via sudo.
 #
-#   deploy/install-deps.sh            everything (controller, trainer, agent, firmware, tests)
-#   deploy/install-deps.sh --agent    a lab host that only runs board agents (no LibTorch)
+#   deploy/install-deps.sh            everything (controller, trainer, agent, firmware, tests, fuzzing)
+#   deploy/install-deps.sh --agent    a lab host that only runs board agents (no LibTorch, no fuzzing)
 set -euo pipefail
 
 die() { echo "install-deps: $*" >&2; exit 1; }
@@ -45,9 +45,12 @@ agent=(
 )
 # Trainer: LibTorch and the default dataset.
 trainer=(libtorch-dev dataset-fashion-mnist)
+# Fuzzing (deploy/fuzz.sh): clang, and libFuzzer's runtime (libclang_rt.fuzzer),
+# which clang's own dependencies only recommend.
+fuzz=(clang libclang-rt-dev)
 
 want=("${base[@]}" "${agent[@]}")
-[ "$profile" = all ] && want+=("${trainer[@]}")
+[ "$profile" = all ] && want+=("${trainer[@]}" "${fuzz[@]}")
 
 missing=()
 for p in "${want[@]}"; do

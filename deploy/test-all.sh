@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every dependency, builds everything and runs every test.
 #
-#   bash deploy/test-all.sh                 all tests
+#   bash deploy/test-all.sh                 all tests, then 30 s of each fuzzer (deploy/fuzz.sh)
 #   bash deploy/test-all.sh -L unit         only one label (unit, pg, qemu, firmware, train, e2e)
 #
 # Extra arguments go to ctest. The build lives in build/ (ccache keeps rebuilds fast).
@@ -27,8 +27,14 @@ if [ $# -eq 0 ]; then
         echo "test-all: the firmware tests failed (build/firmware-tests.log)" >&2
         firmware=1
     fi
-    ctest --test-dir build -LE firmware --output-on-failure -j "$(nproc)"
-    exit $firmware
+    tests=0
+    ctest --test-dir build -LE firmware --output-on-failure -j "$(nproc)" || tests=1
+    # Then the parsers' fuzzers, 30 s each (deploy/fuzz.sh; its own build-fuzz/).
+    fuzz=0
+    bash deploy/fuzz.sh --seconds 30 || fuzz=1
+    [ $tests -eq 0 ] || echo "test-all: tests failed" >&2
+    [ $fuzz -eq 0 ] || echo "test-all: a fuzzer found a bug (build-fuzz/crashes/)" >&2
+    exit $(( firmware || tests || fuzz ))
 else
     ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
 fi

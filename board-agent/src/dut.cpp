@@ -147,7 +147,11 @@ void DutClient::LoadInput(std::span<const int8_t> input) {
 }
 
 Inference DutClient::Infer(int runs, int warmups) {
-    const Reply r = Command("infer " + std::to_string(runs) + " " + std::to_string(warmups));
+    return ParseInferReply(
+        Command("infer " + std::to_string(runs) + " " + std::to_string(warmups)));
+}
+
+Inference ParseInferReply(const Reply& r) {
     if (!r.error().empty()) throw Unavailable("infer failed: " + r.error());
     Inference inf;
     bool ticks = false, output = false, checksum = false;

@@ -220,6 +220,10 @@ TEST(ArchModel, BadModelsGiveClearErrors) {
     EXPECT_THAT(ErrorOf(R"({"input": {"shape": [4, 4, 1]}, "layers": []})"),
                 HasSubstr("at least one layer"));
     EXPECT_THAT(ErrorOf("{\"input\": "), HasSubstr("not valid JSON"));
+    // Found by tests/fuzz/fuzz_ir_json: a number beyond a double escaped as
+    // nlohmann's out_of_range instead of an InvalidArgument.
+    EXPECT_THAT(ErrorOf(R"({"input": {"shape": [28, 28, 11e308]}, "layers": []})"),
+                HasSubstr("not valid JSON"));
     EXPECT_THAT(ErrorOf(R"({"input": {"shape": [4, 4, 1]}, "layers": [], "extra": 1})"),
                 HasSubstr("unknown key 'extra'"));
     EXPECT_THAT(ErrorOf(Model1(R"({"op": "conv2d", "filters": "8", "kernel": 1})" + head)),

@@ -332,6 +332,16 @@ TEST(ArchSpace, BadSpacesNameTheField) {
               "space.yaml: blocks.min: has the wrong type");
     EXPECT_EQ(SpaceError("pruning: {target_sparsity: {min: 0.5, max: 0.2}}"),
               "space.yaml: pruning.target_sparsity.max: must be >= min");
+    // Found by tests/fuzz/fuzz_search_space: a key that is a map escaped as
+    // YAML::TypedBadConversion.
+    EXPECT_EQ(SpaceError("? b-@@: 1}\n: "),
+              "space.yaml: a key must be a name, not a list or a map");
+    EXPECT_EQ(SpaceError("training: {? [a]: 1}"),
+              "space.yaml: training: a key must be a name, not a list or a map");
+    // An input beyond the IR's 65535 overflowed int arithmetic while sampling.
+    EXPECT_EQ(SpaceError("input: [2147483647, 2147483647, 2147483647]"),
+              "space.yaml: input: dimensions must be between 1 and 65535");
+    EXPECT_EQ(SpaceError("classes: 70000"), "space.yaml: classes: must be between 2 and 65535");
     try {
         SearchSpace s;
         s.blocks = {4, 2};

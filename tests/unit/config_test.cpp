@@ -128,6 +128,36 @@ TEST(Config, MissingOrMalformedFileIsAClearError) {
                 HasSubstr("must be a map of options"));
 }
 
+// Found by tests/fuzz/fuzz_config: a key that is a map or a list escaped as
+// YAML::TypedBadConversion instead of an InvalidArgument.
+TEST(Config, AKeyThatIsNotANameIsAClearError) {
+    testing::TempDir dir;
+    const std::string map_key = dir.Write("m.yaml", "? {a: 1}\n: 2\n");
+    EXPECT_THAT(ErrorOf([&] {
+                    Config::Load(Schema(), {"--config", map_key}, {});
+                }),
+                HasSubstr(map_key + ": a key must be a name"));
+    const std::string nested = dir.Write("n.yaml", "log:\n  ? [a, b]\n  : json\n");
+    EXPECT_THAT(ErrorOf([&] {
+                    Config::Load(Schema(), {"--config", nested}, {});
+                }),
+                HasSubstr(nested + ": log: a key must be a name"));
+}
+
+// Found by tests/fuzz/fuzz_config: a number beyond a double's range, and NaN,
+// were accepted (and converting them to milliseconds was undefined).
+TEST(Config, NonFiniteOrHugeNumbersAreRefused) {
+    EXPECT_THAT(ErrorOf([] { ParseDuration("22221e98", "lease"); }),
+                HasSubstr("lease: must be at most 1000000h"));
+    EXPECT_THROW(ParseDuration("1e300s", "x"), InvalidArgument);
+    EXPECT_THROW(ParseDuration("infs", "x"), InvalidArgument);
+    EXPECT_THROW(ParseDuration("nan", "x"), InvalidArgument);
+    EXPECT_EQ(ParseDuration("1000000h", "x"), std::chrono::hours(1000000));
+    EXPECT_THAT(ErrorOf([] { Config::Load(Schema(), {"--ratio=nan"}, {}); }),
+                HasSubstr("--ratio: must be a finite number, not 'nan'"));
+    EXPECT_THROW(Config::Load(Schema(), {"--ratio=-inf"}, {}), InvalidArgument);
+}
+
 TEST(Config, FlagWithoutValueIsAnError) {
     EXPECT_THAT(ErrorOf([] { Config::Load(Schema(), {"--listen"}, {}); }),
                 HasSubstr("--listen: needs a value"));

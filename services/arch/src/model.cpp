@@ -15,8 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxSpatial = 65535;
-constexpr int kMaxChannels = 65535;
 constexpr int kMaxKernel = 63;
 constexpr int64_t kMaxTensorElements = (int64_t{1} << 31) - 1;
 constexpr int64_t kMaxFlatElements = int64_t{1} << 24;
@@ -154,7 +152,7 @@ Model ModelFromJson(std::string_view text) {
     json root;
     try {
         root = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
         throw InvalidArgument(std::string("not valid JSON: ") + e.what(), "model");
     }
     if (!root.is_object()) throw InvalidArgument("must be a JSON object", "model");

@@ -270,10 +270,13 @@ Flow After(const Flow& in, const Block& b) {
 
 void ValidateSpace(const SearchSpace& s, const std::string& prefix) {
     const std::string p = prefix.empty() ? "" : prefix + ".";
-    if (s.input.h < 1 || s.input.w < 1 || s.input.c < 1) {
-        throw InvalidArgument("dimensions must be positive", p + "input");
+    if (s.input.h < 1 || s.input.w < 1 || s.input.c < 1 || s.input.h > kMaxSpatial ||
+        s.input.w > kMaxSpatial || s.input.c > kMaxChannels) {
+        throw InvalidArgument("dimensions must be between 1 and 65535", p + "input");
     }
-    if (s.classes < 2) throw InvalidArgument("must be at least 2", p + "classes");
+    if (s.classes < 2 || s.classes > kMaxChannels) {
+        throw InvalidArgument("must be between 2 and 65535", p + "classes");
+    }
     CheckRange(s.blocks, 0, 16, p + "blocks");
     CheckChoices(s.block_kinds, p + "block_kinds");
     CheckRange(s.channels, 1, 4096, p + "channels");
@@ -318,7 +321,10 @@ class YamlReader {
     void Keys(std::initializer_list<const char*> known) const {
         if (!node_.IsMap()) throw InvalidArgument("must be a map", path_);
         for (const auto& kv : node_) {
-            const auto key = kv.first.as<std::string>();
+            if (!kv.first.IsScalar()) {
+                throw InvalidArgument("a key must be a name, not a list or a map", path_);
+            }
+            const std::string& key = kv.first.Scalar();
             if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
                 throw InvalidArgument("unknown key '" + key + "'", path_);
             }

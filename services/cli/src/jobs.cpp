@@ -2,17 +2,16 @@
 // service from the command line. Output is JSON (one object, or JSON lines for
 // streams) so it composes with jq and scripts.
 #include <google/protobuf/util/json_util.h>
-#include <yaml-cpp/yaml.h>
 
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.h"
 #include "hilnas/catalog/metrics.h"
+#include "hilnas/cli/yaml_message.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/rpc/status.h"
 #include "hilnas/v1/search_service.grpc.pb.h"
@@ -20,30 +19,6 @@
 namespace hilnas::cli {
 
 namespace {
-
-nlohmann::json YamlToJson(const YAML::Node& n) {
-    if (n.IsMap()) {
-        nlohmann::json j = nlohmann::json::object();
-        for (const auto& kv : n) j[kv.first.as<std::string>()] = YamlToJson(kv.second);
-        return j;
-    }
-    if (n.IsSequence()) {
-        nlohmann::json j = nlohmann::json::array();
-        for (const auto& item : n) j.push_back(YamlToJson(item));
-        return j;
-    }
-    if (n.IsNull()) return nullptr;
-    const std::string s = n.as<std::string>();
-    // Numbers and booleans stay typed; protobuf's JSON parser accepts enum names as strings.
-    if (s == "true" || s == "false") return s == "true";
-    char* end = nullptr;
-    const double d = std::strtod(s.c_str(), &end);
-    if (!s.empty() && *end == '\0' && n.Tag() != "!") {
-        if (s.find_first_of(".eE") == std::string::npos) return std::stoll(s);
-        return d;
-    }
-    return s;
-}
 
 std::string Print(const google::protobuf::Message& m) {
     std::string out;
@@ -99,20 +74,12 @@ int Submit(const Args& args) {
         return 0;
     }
     const std::string& path = OneId(s, "JOB.yaml");
-    YAML::Node root;
-    try {
-        root = YAML::LoadFile(path);
-    } catch (const YAML::BadFile&) {
-        throw InvalidArgument("cannot read the file", path);
-    } catch (const YAML::Exception& e) {
-        throw InvalidArgument("not valid YAML: " + e.msg, path);
-    }
+    std::ifstream in(path);
+    if (!in) throw InvalidArgument("cannot read the file", path);
+    std::ostringstream text;
+    text << in.rdbuf();
     v1::SubmitJobRequest req;
-    const auto status =
-        google::protobuf::util::JsonStringToMessage(YamlToJson(root).dump(), req.mutable_spec());
-    if (!status.ok()) {
-        throw InvalidArgument("not a job spec: " + std::string(status.message()), path);
-    }
+    *req.mutable_spec() = JobSpecFromYaml(text.str(), path);
     req.set_request_id(s.config.GetString("request_id"));
     v1::Job job;
     auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);

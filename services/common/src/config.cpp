@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -134,12 +135,14 @@ Environment ProcessEnvironment() {
     return env;
 }
 
+constexpr double kMaxDurationMillis = 1e6 * 3600e3;  // 1000000h, about 114 years
+
 std::chrono::milliseconds ParseDuration(std::string_view text, const std::string& field) {
     const std::string s(text);
     errno = 0;
     char* end = nullptr;
     const double number = std::strtod(s.c_str(), &end);
-    if (end == s.c_str() || errno != 0 || number < 0) {
+    if (end == s.c_str() || errno != 0 || !(number >= 0)) {  // NaN too
         throw InvalidArgument("must be a duration such as 250ms, 30s, 5m or 2h; not '" + s + "'",
                               field);
     }
@@ -157,6 +160,10 @@ std::chrono::milliseconds ParseDuration(std::string_view text, const std::string
         throw InvalidArgument(
             "unknown duration unit '" + std::string(unit) + "' in '" + s + "' (use ms, s, m or h)",
             field);
+    }
+    // Bounded so that a deadline of now + the duration fits a clock's nanoseconds.
+    if (!(millis <= kMaxDurationMillis)) {
+        throw InvalidArgument("must be at most 1000000h, not '" + s + "'", field);
     }
     return std::chrono::milliseconds(static_cast<int64_t>(millis + 0.5));
 }
@@ -185,8 +192,8 @@ void Config::Set(const OptionSpec& spec, std::string_view text, Source source,
             errno = 0;
             char* end = nullptr;
             const double v = std::strtod(s.c_str(), &end);
-            if (s.empty() || *end != '\0' || errno != 0) {
-                throw InvalidArgument("must be a number, not '" + s + "'", where);
+            if (s.empty() || *end != '\0' || errno != 0 || !std::isfinite(v)) {
+                throw InvalidArgument("must be a finite number, not '" + s + "'", where);
             }
             entry.value = v;
             break;
@@ -221,14 +228,20 @@ void Config::SetList(const OptionSpec& spec, std::vector<std::string> items, Sou
 namespace {
 
 // Walks a YAML document, calling `visit(key, node)` for each leaf. Maps nest
-// keys with '.'; a sequence is a leaf (for list options).
+// keys with '.'; a sequence is a leaf (for list options). A key that is not a
+// scalar (`? [a, b]: 1`) is an InvalidArgument naming `path` and where it is.
 template <typename Visit>
-void WalkYaml(const YAML::Node& node, const std::string& prefix, const Visit& visit) {
+void WalkYaml(const YAML::Node& node, const std::string& prefix, const std::string& path,
+              const Visit& visit) {
     if (node.IsMap()) {
         for (const auto& kv : node) {
-            const std::string name = kv.first.as<std::string>();
+            if (!kv.first.IsScalar()) {
+                throw InvalidArgument("a key must be a name, not a list or a map",
+                                      prefix.empty() ? path : path + ": " + prefix);
+            }
+            const std::string& name = kv.first.Scalar();
             const std::string key = prefix.empty() ? name : prefix + "." + name;
-            WalkYaml(kv.second, key, visit);
+            WalkYaml(kv.second, key, path, visit);
         }
     } else {
         visit(prefix, node);
@@ -314,7 +327,7 @@ Config Config::Load(const ConfigSchema& schema, const std::vector<std::string>& 
         if (!root.IsNull() && !root.IsMap()) {
             throw InvalidArgument("must be a map of options", path);
         }
-        WalkYaml(root, "", [&](const std::string& key, const YAML::Node& node) {
+        WalkYaml(root, "", path, [&](const std::string& key, const YAML::Node& node) {
             const OptionSpec* spec = schema.Find(key);
             const std::string where = path + ": " + key;
             if (spec == nullptr) throw InvalidArgument("unknown key '" + key + "'", path);

@@ -53,6 +53,12 @@ struct Inference {
     uint32_t checksum = 0;
 };
 
+// The reply to "infer N W", parsed: the m-hilnas-* lines, the output bytes
+// checked against their CRC-32 line, one lap line per timed run (or none),
+// two m-lap-us lines (or none). Throws Unavailable on an e- line or a
+// malformed reply: a garbled serial line, never a silently wrong figure.
+Inference ParseInferReply(const Reply& reply);
+
 class DutClient {
   public:
     explicit DutClient(SerialLink& link,

@@ -39,6 +39,11 @@ std::string_view OpName(Op op);                 // "conv2d", ...
 std::string_view ActivationName(Activation a);  // "none", "relu", "relu6"
 std::string_view PaddingName(Padding p);        // "same", "valid"
 
+// The largest height or width, and the most channels, of any tensor (and so
+// of a model's input, and of a dense layer's units).
+inline constexpr int kMaxSpatial = 65535;
+inline constexpr int kMaxChannels = 65535;
+
 struct Shape {
     int h = 0;
     int w = 0;

@@ -50,7 +50,8 @@ using Environment = std::map<std::string, std::string>;
 // This process's environment variables.
 Environment ProcessEnvironment();
 
-// "250ms", "30s", "5m", "2h"; a bare number is seconds. Throws InvalidArgument naming `field`.
+// "250ms", "30s", "5m", "2h"; a bare number is seconds; at most 1000000h. Throws
+// InvalidArgument naming `field`.
 std::chrono::milliseconds ParseDuration(std::string_view text, const std::string& field);
 
 class Config {
