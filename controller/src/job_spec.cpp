@@ -141,6 +141,10 @@ std::vector<double> ReferencePointOf(const v1::JobSpec& spec) {
             case v1::OBJECTIVE_MACS:
                 ref.push_back(c.has_max_macs() ? static_cast<double>(c.max_macs()) : macs());
                 break;
+            case v1::OBJECTIVE_MODEL_SIZE_BYTES:  // weights live in flash
+                ref.push_back(static_cast<double>(c.has_max_flash_bytes() ? c.max_flash_bytes()
+                                                                          : board.flash_bytes));
+                break;
             case v1::OBJECTIVE_LATENCY_MS:
                 ref.push_back(latency_ms());
                 break;

@@ -8,6 +8,7 @@
 #include "hilnas/catalog/metrics.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/job_spec.h"
+#include "hilnas/firmware/artifact.h"
 
 namespace hilnas::controller {
 
@@ -30,7 +31,9 @@ std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model) {
                   v1::METRIC_SOURCE_COMPUTED),
             Value(v1::OBJECTIVE_SRAM_BYTES, static_cast<double>(cost.sram_bytes),
                   v1::METRIC_SOURCE_COMPUTED),
-            Value(v1::OBJECTIVE_MACS, static_cast<double>(cost.macs), v1::METRIC_SOURCE_COMPUTED)};
+            Value(v1::OBJECTIVE_MACS, static_cast<double>(cost.macs), v1::METRIC_SOURCE_COMPUTED),
+            Value(v1::OBJECTIVE_MODEL_SIZE_BYTES, static_cast<double>(cost.nonzero_weight_bytes),
+                  v1::METRIC_SOURCE_COMPUTED)};
 }
 
 std::string BreachedLimit(const v1::JobSpec& spec,
@@ -85,7 +88,7 @@ std::vector<v1::Metric> PredictionMetrics(const v1::Model& model) {
 }
 
 std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>& metrics,
-                                                   const v1::Model& model) {
+                                                   const v1::Int8Model& artifact) {
     // Selection on the validation split only: the test split's accuracy is
     // stored with the metrics, never turned into an objective.
     const v1::Metric* accuracy = nullptr;
@@ -101,7 +104,12 @@ std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>
         throw InvalidArgument(std::string(catalog::kInt8ValAccuracy) + " must be in [0, 1]",
                               "metrics");
     }
-    std::vector<v1::ObjectiveValue> out = ComputedObjectives(model);
+    std::vector<v1::ObjectiveValue> out = ComputedObjectives(artifact.model());
+    for (v1::ObjectiveValue& v : out) {  // the trained weights' own count, not the estimate
+        if (v.objective() == v1::OBJECTIVE_MODEL_SIZE_BYTES) {
+            v.set_value(static_cast<double>(firmware::NonzeroWeightBytes(artifact)));
+        }
+    }
     out.push_back(Value(v1::OBJECTIVE_ERROR, 1.0 - accuracy->value(), v1::METRIC_SOURCE_EVALUATED));
     return out;
 }

@@ -29,6 +29,8 @@ optimizer::NasObjective NasObjectiveOf(v1::Objective o) {
             return optimizer::NasObjective::kSramBytes;
         case v1::OBJECTIVE_MACS:
             return optimizer::NasObjective::kMacs;
+        case v1::OBJECTIVE_MODEL_SIZE_BYTES:
+            return optimizer::NasObjective::kModelSizeBytes;
         case v1::OBJECTIVE_LATENCY_MS:
             return optimizer::NasObjective::kLatency;
         case v1::OBJECTIVE_ENERGY_UJ:

@@ -67,7 +67,7 @@ void WorkServiceImpl::CompleteTrial(const Caller&, const v1::CompleteTrialReques
     }
     store::TrainingResult result;
     result.metrics.assign(req.metrics().begin(), req.metrics().end());
-    result.objectives = TrainingObjectives(result.metrics, artifact.model());
+    result.objectives = TrainingObjectives(result.metrics, artifact);
     for (v1::Metric& m : PredictionMetrics(artifact.model())) {
         // Predictions are the controller's: a trainer's metric of the same name is replaced.
         std::erase_if(result.metrics, [&](const v1::Metric& x) { return x.name() == m.name(); });

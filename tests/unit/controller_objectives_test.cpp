@@ -4,11 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "hilnas/arch/cost.h"
 #include "hilnas/arch/model.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/job_spec.h"
 #include "hilnas/controller/objectives.h"
+#include "hilnas/firmware/artifact.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace hilnas::controller {
@@ -79,8 +82,7 @@ const char* const kTiny = R"({"name": "t", "input": {"shape": [8, 8, 1]},
              {"op": "dense", "units": 10}]})";
 
 TEST(TrainingObjectives, TheErrorComesFromTheValidationSplitNeverTheTestSplit) {
-    v1::Model model;
-    arch::ModelToProto(arch::ModelFromJson(kTiny), &model);
+    const v1::Int8Model model = firmware::RandomArtifact(arch::ModelFromJson(kTiny), 1);
     const auto objectives = TrainingObjectives(
         {Metric("int8_accuracy", 0.93), Metric("int8_val_accuracy", 0.81)}, model);
     double error = -1;
@@ -129,6 +131,32 @@ TEST(ReferencePoint, FixedAtSubmissionFromTheLimitsAndTheSpace) {
     EXPECT_EQ(NormalizeJobSpec(given).reference_point(1), 1e5);
     given.set_reference_point(0, -1);
     EXPECT_THROW(NormalizeJobSpec(given), InvalidArgument);
+}
+
+TEST(TrainingObjectives, ModelSizeCountsTheTrainedNonZeroWeightsExactly) {
+    const arch::Model ir = arch::ModelFromJson(kTiny);
+    v1::Int8Model artifact = firmware::RandomArtifact(ir, 2);
+    // Every weight non-zero: the dense figure the cost model gives for the IR.
+    for (auto& layer : *artifact.mutable_layers()) {
+        std::string* w = layer.mutable_weights();
+        std::fill(w->begin(), w->end(), '\x01');
+    }
+    const arch::CostReport cost = arch::ComputeCost(arch::Analyze(ir));
+    auto size_of = [](const std::vector<v1::ObjectiveValue>& objectives) {
+        for (const auto& o : objectives) {
+            if (o.objective() == v1::OBJECTIVE_MODEL_SIZE_BYTES) return o.value();
+        }
+        return -1.0;
+    };
+    const auto dense = TrainingObjectives({Metric("int8_val_accuracy", 0.8)}, artifact);
+    EXPECT_EQ(size_of(dense), static_cast<double>(cost.weight_bytes));
+    EXPECT_EQ(firmware::NonzeroWeightBytes(artifact), cost.weight_bytes);
+    // Pruning 10 weights of the conv layer saves exactly 10 bytes of model size.
+    std::string* conv = artifact.mutable_layers(0)->mutable_weights();
+    ASSERT_GE(conv->size(), 10u);
+    std::fill(conv->begin(), conv->begin() + 10, '\0');
+    const auto pruned = TrainingObjectives({Metric("int8_val_accuracy", 0.8)}, artifact);
+    EXPECT_EQ(size_of(pruned), static_cast<double>(cost.weight_bytes - 10));
 }
 
 }  // namespace

@@ -314,4 +314,21 @@ v1::Int8Model RandomArtifact(const arch::Model& model, uint64_t seed) {
     return m;
 }
 
+int64_t NonzeroWeightBytes(const v1::Int8Model& m) {
+    const Graph g = arch::Analyze(arch::ModelFromProto(m.model()));
+    int64_t total = 0;
+    for (int i = 0; i < g.num_layers() && i < m.layers_size(); ++i) {
+        const arch::Layer& l = g.model.layers[static_cast<size_t>(i)];
+        if (!l.has_weights()) continue;
+        const v1::QuantizedLayer& q = m.layers(i);
+        int64_t nonzero = 0;
+        for (const char byte : q.weights()) {
+            const auto b = static_cast<uint8_t>(byte);
+            nonzero += l.bits() == 4 ? (b & 0x0F ? 1 : 0) + (b & 0xF0 ? 1 : 0) : (b ? 1 : 0);
+        }
+        total += (l.bits() == 4 ? (nonzero + 1) / 2 : nonzero) + int64_t{12} * q.bias_size();
+    }
+    return total;
+}
+
 }  // namespace hilnas::firmware

@@ -181,13 +181,14 @@ constexpr std::array<std::pair<v1::JobState, const char*>, 6> kJobStates{{
     {v1::JOB_FAILED, "failed"},
 }};
 
-constexpr std::array<std::pair<v1::Objective, const char*>, 6> kObjectives{{
+constexpr std::array<std::pair<v1::Objective, const char*>, 7> kObjectives{{
     {v1::OBJECTIVE_ERROR, "error"},
     {v1::OBJECTIVE_FLASH_BYTES, "flash_bytes"},
     {v1::OBJECTIVE_SRAM_BYTES, "sram_bytes"},
     {v1::OBJECTIVE_LATENCY_MS, "latency_ms"},
     {v1::OBJECTIVE_ENERGY_UJ, "energy_uj"},
     {v1::OBJECTIVE_MACS, "macs"},
+    {v1::OBJECTIVE_MODEL_SIZE_BYTES, "model_size_bytes"},
 }};
 
 constexpr std::array<std::pair<v1::MetricSource, const char*>, 5> kSources{{

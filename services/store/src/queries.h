@@ -338,7 +338,8 @@ WHERE id = $1
 RETURNING health)sql"};
 
 inline constexpr Query kParetoFront{"pareto_front", R"sql(
-SELECT trial_id, number, error, flash_bytes, sram_bytes, latency_ms, energy_uj, macs
+SELECT trial_id, number, error, flash_bytes, sram_bytes, latency_ms, energy_uj, macs,
+       model_size_bytes
 FROM v_pareto_front WHERE job_id = $1)sql"};
 
 inline constexpr Query kJobObjectives{"job_objectives", R"sql(

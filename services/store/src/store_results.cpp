@@ -237,12 +237,8 @@ v1::ParetoFront Store::GetParetoFront(const std::string& job_id) {
         front.set_job_id(job_id);
         const std::vector<std::string> names = SplitCsv(job[0][0].as<std::string>());
         for (const std::string& name : names) front.add_objectives(ParseObjective(name));
-        // Columns 2..7 of the view, in the schema's objective order.
-        static const std::vector<std::string> kColumns = {"error",      "flash_bytes", "sram_bytes",
-                                                          "latency_ms", "energy_uj",   "macs"};
-        const int first =
-            2 + static_cast<int>(std::find(kColumns.begin(), kColumns.end(), names.at(0)) -
-                                 kColumns.begin());
+        // Ordered by the job's first objective: the view's column of that name.
+        const std::string& first = names.at(0);
         struct Row {
             double key;
             int number;
@@ -250,7 +246,8 @@ v1::ParetoFront Store::GetParetoFront(const std::string& job_id) {
         };
         std::vector<Row> rows;
         for (const pqxx::row& r : Exec(tx, sql::kParetoFront, job_id)) {
-            rows.push_back({r[first].as<double>(), r[1].as<int>(), r[0].as<std::string>()});
+            rows.push_back(
+                {r[first].as<double>(), r["number"].as<int>(), r["trial_id"].as<std::string>()});
         }
         std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
             return a.key != b.key ? a.key < b.key : a.number < b.number;

@@ -13,16 +13,18 @@
 #include <string>
 #include <vector>
 
+#include "hilnas/v1/artifact.pb.h"
 #include "hilnas/v1/job.pb.h"
 #include "hilnas/v1/trial.pb.h"
 
 namespace hilnas::controller {
 
 // After training: error from the metrics (int8_val_accuracy is required:
-// InvalidArgument "metrics" without it), and the cost model's figures for
-// `model` (the artifact's IR, after DNAS and pruning).
+// InvalidArgument "metrics" without it), the cost model's figures for the
+// artifact's IR (after DNAS and pruning), and the model size counted in the
+// artifact's weights.
 std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>& metrics,
-                                                   const v1::Model& model);
+                                                   const v1::Int8Model& artifact);
 
 // After measurement: latency, energy, flash and SRAM as the board reported them.
 // Energy is estimated from the measurement's board type when no meter measured it.

@@ -42,6 +42,12 @@ void WriteArtifact(const std::string& path, const v1::Int8Model& model);
 // Returns the analysed graph; throws InvalidArgument naming the layer and field.
 arch::Graph ValidateArtifact(const v1::Int8Model& model);
 
+// SpArSe's model size, counted in the weights themselves: each layer's
+// non-zero weights (4-bit layers: non-zero nibbles, two to a byte, rounded up)
+// plus 12 bytes per output channel (int32 bias, multiplier and shift), as the
+// cost model's nonzero_weight_bytes defines it.
+int64_t NonzeroWeightBytes(const v1::Int8Model& model);
+
 // A valid artifact with random weights and quantisation for `model`,
 // deterministic in `seed`: for tests, benchmarks and health-check firmware.
 v1::Int8Model RandomArtifact(const arch::Model& model, uint64_t seed);
