@@ -48,9 +48,13 @@ trainer=(libtorch-dev dataset-fashion-mnist)
 # Fuzzing (deploy/fuzz.sh): clang, and libFuzzer's runtime (libclang_rt.fuzzer),
 # which clang's own dependencies only recommend.
 fuzz=(clang libclang-rt-dev)
+# Tests and benchmarks only: Optuna, the peer hilnas-bench-optimizer --benchmark
+# measures mobo against; headless Chromium, which renders `hilnas report` pages;
+# systemd-analyze, which checks the units in deploy/systemd.
+checks=(python3-optuna chromium systemd)
 
 want=("${base[@]}" "${agent[@]}")
-[ "$profile" = all ] && want+=("${trainer[@]}" "${fuzz[@]}")
+[ "$profile" = all ] && want+=("${trainer[@]}" "${fuzz[@]}" "${checks[@]}")
 
 missing=()
 for p in "${want[@]}"; do
