@@ -19,6 +19,31 @@ Vector Zdt1(const Vector& x) {
     return {f1, g * (1.0 - std::sqrt(f1 / g))};
 }
 
+// ZDT3: ZDT1's g with a sine in h, so the front falls into five pieces.
+Vector Zdt3(const Vector& x) {
+    const size_t n = x.size();
+    double s = 0.0;
+    for (size_t i = 1; i < n; ++i) s += x[i];
+    const double g = 1.0 + 9.0 * s / static_cast<double>(n - 1);
+    const double f1 = x[0];
+    const double r = f1 / g;
+    return {f1, g * (1.0 - std::sqrt(r) - r * std::sin(10.0 * std::numbers::pi * f1))};
+}
+
+// DTLZ7 (Deb et al. 2005): the first m - 1 objectives are the first
+// variables; the last has a front of 2^(m-1) disconnected pieces.
+Vector Dtlz7(const Vector& x, int m) {
+    const size_t um = static_cast<size_t>(m);
+    double s = 0.0;
+    for (size_t i = um - 1; i < x.size(); ++i) s += x[i];
+    const double g = 1.0 + 9.0 * s / static_cast<double>(x.size() - um + 1);
+    Vector f(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(um - 1));
+    double h = static_cast<double>(m);
+    for (double fi : f) h -= fi / (1.0 + g) * (1.0 + std::sin(3.0 * std::numbers::pi * fi));
+    f.push_back((1.0 + g) * h);
+    return f;
+}
+
 Vector Dtlz2(const Vector& x, int m) {
     const size_t um = static_cast<size_t>(m);
     double g = 0.0;
@@ -53,6 +78,20 @@ Problem MakeProblem(std::string_view name) {
         p.objective_names = {"f1", "f2"};
         // f1 in [0, 1], f2 in [0, 10] (g <= 10): the reference point (1.1, 11).
         p.bounds = {{0.0, 0.0}, {1.0, 10.0}};
+    } else if (name == "zdt3") {
+        p.domain = std::make_shared<BoxDomain>(30, 2);
+        p.evaluate = Zdt3;
+        p.objective_names = {"f1", "f2"};
+        // f1 in [0, 1]; f2 in [-1, 10]: at most g <= 10, at least the front's
+        // minimum, -0.773, rounded down. The reference point: (1.1, 11.1).
+        p.bounds = {{0.0, -1.0}, {1.0, 10.0}};
+    } else if (name == "dtlz7") {
+        p.domain = std::make_shared<BoxDomain>(22, 3);
+        p.evaluate = [](const Vector& x) { return Dtlz7(x, 3); };
+        p.objective_names = {"f1", "f2", "f3"};
+        // f1, f2 in [0, 1]; f3 in [0, 6]: the front's f3 lies in [2.61, 6].
+        // The reference point: (1.1, 1.1, 6.6).
+        p.bounds = {{0.0, 0.0, 0.0}, {1.0, 1.0, 6.0}};
     } else if (name == "dtlz2") {
         p.domain = std::make_shared<BoxDomain>(12, 3);
         p.evaluate = [](const Vector& x) { return Dtlz2(x, 3); };
@@ -82,9 +121,9 @@ Problem MakeProblem(std::string_view name) {
         for (int k : NonDominatedIndices(ys)) front.push_back(ys[static_cast<size_t>(k)]);
         p.bounds = BoundsOf(front);
     } else {
-        throw InvalidArgument(
-            "unknown problem '" + std::string(name) + "' (expected zdt1, dtlz2 or nas-proxy)",
-            "problem");
+        throw InvalidArgument("unknown problem '" + std::string(name) +
+                                  "' (expected zdt1, zdt3, dtlz2, dtlz7 or nas-proxy)",
+                              "problem");
     }
     return p;
 }

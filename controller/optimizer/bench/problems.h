@@ -1,7 +1,11 @@
 // Benchmark problems for the optimisers (all objectives minimised).
 //
 //   zdt1       ZDT1 (Zitzler, Deb & Thiele 2000), 30 variables, 2 objectives.
+//   zdt3       ZDT3 (ibid.), 30 variables, 2 objectives: a front of five
+//              disconnected pieces.
 //   dtlz2      DTLZ2 (Deb et al. 2002), 3 objectives, 12 variables (k = 10).
+//   dtlz7      DTLZ7 (Deb et al. 2005), 3 objectives, 22 variables (k = 20): a
+//              front of four disconnected pieces.
 //   nas-proxy  the default arch::SearchSpace with objectives (error proxy,
 //              flash_bytes, sram_bytes). The error is NOT a trained network's:
 //              it is a smooth, noise-free synthetic function of capacity,
@@ -32,12 +36,13 @@ struct Problem {
     // The problem's objective bounds: hypervolumes are computed on objectives
     // normalised by these, with the reference point 1.1 in every objective
     // (nadir + 10% of the range). zdt1: f1 in [0, 1], f2 in [0, 10] (its
-    // range over the domain); dtlz2: the true front's, [0, 1]^3; nas-proxy:
+    // range over the domain); zdt3: f1 in [0, 1], f2 in [-1, 10]; dtlz2: the
+    // true front's, [0, 1]^3; dtlz7: f1, f2 in [0, 1], f3 in [0, 6]; nas-proxy:
     // the ideal and nadir of the front of 4,000 random feasible points.
     ObjectiveBounds bounds;
 };
 
-// "zdt1", "dtlz2" or "nas-proxy"; throws InvalidArgument otherwise.
+// "zdt1", "zdt3", "dtlz2", "dtlz7" or "nas-proxy"; throws InvalidArgument otherwise.
 Problem MakeProblem(std::string_view name);
 
 // The normalised hypervolume of the first `count` rows of `ys`.

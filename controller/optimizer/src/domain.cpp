@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "hilnas/common/errors.h"
+#include "search_util.h"
 
 namespace hilnas::optimizer {
 
@@ -36,6 +37,7 @@ Vector Domain::Mutate(const Vector& x, Rng& rng) const {
         } else {
             for (double& v : y) v += scale * normal(rng);
         }
+        for (double& v : y) v = internal::Reflect(v);
         y = Canonicalize(y);
         if (y != x) return y;
     }

@@ -250,6 +250,28 @@ double Hypervolume(const std::vector<Vector>& points, const Vector& reference) {
     return HypervolumeRec(std::move(front), reference);
 }
 
+double HypervolumeImprovement(const Vector& point, const std::vector<Vector>& front,
+                              const Vector& reference) {
+    if (point.size() != reference.size()) {
+        throw InvalidArgument("hypervolume improvement: point and reference differ in size");
+    }
+    double box = 1.0;
+    for (size_t i = 0; i < point.size(); ++i) {
+        if (!(point[i] < reference[i])) return 0.0;
+        box *= reference[i] - point[i];
+    }
+    // The front's part of the box [point, reference]: each member moved up to
+    // the point's corner.
+    std::vector<Vector> clipped;
+    clipped.reserve(front.size());
+    for (const Vector& q : front) {
+        Vector c(q.size());
+        for (size_t i = 0; i < q.size(); ++i) c[i] = std::max(q[i], point[i]);
+        clipped.push_back(std::move(c));
+    }
+    return std::max(0.0, box - Hypervolume(clipped, reference));
+}
+
 ObjectiveBounds BoundsOf(const std::vector<Vector>& points) {
     ObjectiveBounds b;
     if (points.empty()) return b;

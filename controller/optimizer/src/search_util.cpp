@@ -29,6 +29,12 @@ std::set<Vector> TakenPoints(const std::vector<Observation>& observed,
 
 bool Feasible(const Domain& domain, const Vector& x) { return domain.Assess(x).feasible; }
 
+double Reflect(double v) {
+    if (!std::isfinite(v)) return 0.5;
+    v = std::fmod(std::abs(v), 2.0);
+    return v > 1.0 ? 2.0 - v : v;
+}
+
 std::vector<Suggestion> Warmup(const Domain& domain, const OptimizerSettings& settings,
                                uint64_t start, int count, std::set<Vector>& taken, Rng& rng) {
     std::vector<Suggestion> out;

@@ -34,4 +34,10 @@ Vector RandomFeasible(const Domain& domain, const std::set<Vector>& taken, Rng& 
 
 bool Feasible(const Domain& domain, const Vector& x);
 
+// v folded back into [0, 1] at the bounds, as a mirror does: a step past a
+// bound lands inside, not on the bound (clamping piles points on the faces of
+// the cube, which on DTLZ-like problems are degenerate corners of the front).
+// Non-finite values map to 0.5.
+double Reflect(double v);
+
 }  // namespace hilnas::optimizer::internal

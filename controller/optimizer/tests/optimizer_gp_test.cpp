@@ -60,7 +60,10 @@ TEST(MatrixTest, CholeskyAndSolves) {
     EXPECT_GT(CholeskyInPlace(s), 0.0);
 }
 
-TEST(GpTest, GradientMatchesFiniteDifferences) {
+// The log marginal likelihood's gradient against central differences, with
+// and without the additive part.
+void CheckGradient(bool additive) {
+    SCOPED_TRACE(additive ? "additive" : "joint only");
     const Matrix x = HaltonPoints(25, 3, 7);
     Vector y;
     for (int i = 0; i < x.rows; ++i) y.push_back(Target(x.row(i)));
@@ -72,19 +75,26 @@ TEST(GpTest, GradientMatchesFiniteDifferences) {
     for (double v : y) var += (v - mean) * (v - mean);
     const double sd = std::sqrt(var / static_cast<double>(y.size()));
     for (double& v : y) v = (v - mean) / sd;
-    GpHyperparameters h = DefaultHyperparameters(3);
+    GpHyperparameters h = DefaultHyperparameters(3, additive);
     h.log_lengthscales = {-1.0, -0.5, 0.3};
     h.log_signal_variance = 0.2;
     h.log_noise_variance = -3.0;
+    h.log_additive_variance = -0.4;
+    h.log_additive_lengthscale = -1.3;
+    h.log_linear_variance = -0.8;
     Vector grad;
     GaussianProcess::LogMarginalLikelihood(x, y, h, &grad);
+    ASSERT_EQ(grad.size(), additive ? 8u : 5u);
     const double eps = 1e-5;
     for (size_t k = 0; k < grad.size(); ++k) {
         GpHyperparameters plus = h;
         GpHyperparameters minus = h;
         auto at = [&](GpHyperparameters& g) -> double& {
             if (k < 3) return g.log_lengthscales[k];
-            return k == 3 ? g.log_signal_variance : g.log_noise_variance;
+            if (k == 3) return g.log_signal_variance;
+            if (k == 4) return g.log_noise_variance;
+            if (k == 5) return g.log_additive_variance;
+            return k == 6 ? g.log_additive_lengthscale : g.log_linear_variance;
         };
         at(plus) += eps;
         at(minus) -= eps;
@@ -93,6 +103,11 @@ TEST(GpTest, GradientMatchesFiniteDifferences) {
                           (2 * eps);
         EXPECT_NEAR(grad[k], fd, 1e-5 * (1 + std::abs(fd))) << "parameter " << k;
     }
+}
+
+TEST(GpTest, GradientMatchesFiniteDifferences) {
+    CheckGradient(false);
+    CheckGradient(true);
 }
 
 TEST(GpTest, RecoversAKnownFunctionAndFittingRaisesTheLikelihood) {

@@ -40,6 +40,12 @@ namespace hilnas::optimizer {
 struct Observation {
     Vector x;  // canonical point
     Vector y;  // one value per objective; any NaN marks a failed evaluation
+    // Measured constraints, each satisfied when <= 0 (e.g. latency / limit - 1):
+    // the same order in every observation, empty or NaN where not measured.
+    // mobo models each and weighs its acquisition by the probability that all
+    // hold; a trial that breaks one still teaches the objective models, but
+    // never counts towards the front. random and nsga2 ignore them.
+    Vector constraints = {};
 };
 
 struct Suggestion {
@@ -64,7 +70,10 @@ enum class Acquisition { kUcb, kThompson };
 //                 range), w's direction uniform on the sphere (rescaled onto the
 //                 simplex). Its expectation over w is the hypervolume, and
 //                 points beyond the reference score worse than any inside.
-enum class Scalarisation { kChebyshev, kHypervolume };
+//   kHypervolumeImprovement  no weights: the hypervolume the candidate's
+//                optimistic objective vector adds to the observed front (with
+//                the batch's earlier picks at their predicted values).
+enum class Scalarisation { kChebyshev, kHypervolume, kHypervolumeImprovement };
 
 struct OptimizerSettings {
     uint64_t seed = 0;  // the warm-up sequence (fixed per job)

@@ -28,6 +28,13 @@ std::vector<int> NonDominatedRanks(const std::vector<Vector>& points);
 // (O(n^(m-2) log n); intended for m <= 5 and fronts of a few hundred points).
 double Hypervolume(const std::vector<Vector>& points, const Vector& reference);
 
+// How much `point` would add to the hypervolume of `front` (bounded by
+// `reference`): the volume it dominates that no front member does. 0 when a
+// front member dominates or equals it, or when it is not strictly better than
+// the reference in every objective.
+double HypervolumeImprovement(const Vector& point, const std::vector<Vector>& front,
+                              const Vector& reference);
+
 // Per-objective bounds used to normalise objectives to [0, 1].
 struct ObjectiveBounds {
     Vector ideal;  // per-objective minimum
