@@ -3,6 +3,7 @@
  * models; cross-compiled, the DSP instructions. */
 #include "nn_intrinsics_shim.h"
 #include "nn_intrinsics.h"
+#include "nn_support.h"
 
 uint32_t nn_shim_sxtb16(uint32_t x) { return nn_sxtb16(x); }
 uint32_t nn_shim_sxtb16_ror8(uint32_t x) { return nn_sxtb16_ror8(x); }
@@ -21,3 +22,6 @@ uint32_t nn_shim_min_s8x4(uint32_t a, uint32_t b) { return nn_min_s8x4(a, b); }
 uint32_t nn_shim_read_u32(const void* p) { return nn_read_u32(p); }
 uint32_t nn_shim_dup_s8x4(int32_t v) { return nn_dup_s8x4(v); }
 uint32_t nn_shim_dup_s16x2(int32_t v) { return nn_dup_s16x2(v); }
+int32_t nn_shim_cm_doubling_high_mult(int32_t a, int32_t b) {
+    return nn_cm_doubling_high_mult(a, b);
+}

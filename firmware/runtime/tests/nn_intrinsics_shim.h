@@ -25,6 +25,7 @@ uint32_t nn_shim_min_s8x4(uint32_t a, uint32_t b);
 uint32_t nn_shim_read_u32(const void* p);
 uint32_t nn_shim_dup_s8x4(int32_t v);
 uint32_t nn_shim_dup_s16x2(int32_t v);
+int32_t nn_shim_cm_doubling_high_mult(int32_t a, int32_t b);
 
 #ifdef __cplusplus
 }

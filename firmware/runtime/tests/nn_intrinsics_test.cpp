@@ -109,6 +109,29 @@ TEST(NnIntrinsics, SaturatingAddAndSubtract) {
     }
 }
 
+// The kernels' branch-free SaturatingRoundingDoublingHighMul (nn_support.h)
+// against gemmlowp's definition, written as gemmlowp writes it.
+TEST(NnIntrinsics, DoublingHighMulWithoutABranchMatchesGemmlowp) {
+    auto gemmlowp = [](int32_t a, int32_t b) {
+        if (a == b && a == INT32_MIN) {
+            return INT32_MAX;
+        }
+        const int64_t ab = static_cast<int64_t>(a) * b;
+        const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
+        return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
+    };
+    std::vector<int32_t> values = {INT32_MIN, INT32_MIN + 1, -(1 << 30),    -3,       -1, 0, 1,
+                                   3,         1 << 30,       INT32_MAX - 1, INT32_MAX};
+    for (const uint32_t w : Words()) {
+        values.push_back(static_cast<int32_t>(w));
+    }
+    for (const int32_t a : values) {
+        for (const int32_t b : values) {
+            ASSERT_EQ(nn_shim_cm_doubling_high_mult(a, b), gemmlowp(a, b)) << a << " " << b;
+        }
+    }
+}
+
 TEST(NnIntrinsics, BytewiseSignedMaxAndMin) {
     const auto words = Words();
     for (const uint32_t a : words) {

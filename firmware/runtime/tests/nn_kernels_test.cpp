@@ -486,7 +486,10 @@ TEST(NnBufferSizes, FollowTheDocumentedFormulas) {
     const nn_dims filter = {5, 3, 2, 12};
     EXPECT_EQ(nn_convolve_s8_get_buffer_size(&input, &filter), 4 * 3 * 2 * 12);
     EXPECT_EQ(nn_convolve_s4_get_buffer_size(&input, &filter), 4 * 3 * 2 * 12);
-    EXPECT_EQ(nn_convolve_1x1_s8_get_buffer_size(&input, &filter), 0);
+    EXPECT_EQ(nn_convolve_1x1_s8_get_buffer_size(&input, &filter), 0);  // not a 1x1 window
+    const nn_dims pointwise = {5, 1, 1, 12};
+    EXPECT_EQ(nn_convolve_1x1_s8_get_buffer_size(&input, &pointwise), 4 * 12);
+    EXPECT_EQ(nn_convolve_s8_get_buffer_size(&input, &pointwise), 4 * 12);
     const nn_dims dw_filter = {1, 3, 3, 24};
     EXPECT_EQ(nn_depthwise_conv_s8_get_buffer_size(&input, &dw_filter), 0);
     const nn_dims window = {1, 2, 2, 1};
@@ -526,9 +529,13 @@ struct ConvCase {
     }
 };
 
-ConvCase RandomConvCase(Rng& rng, ConvKind kind) {
+// in_c and out_c are drawn when 0.
+ConvCase RandomConvCase(Rng& rng, ConvKind kind, int32_t in_c_wanted = 0,
+                        int32_t out_c_wanted = 0) {
     ConvCase c;
-    const int32_t in_c = rng.Chance(0.5) ? rng.Pick<int32_t>({4, 8, 16, 3}) : rng.Int(1, 19);
+    const int32_t in_c = in_c_wanted > 0   ? in_c_wanted
+                         : rng.Chance(0.5) ? rng.Pick<int32_t>({4, 8, 16, 3})
+                                           : rng.Int(1, 19);
     const int32_t k_h = kind == ConvKind::k1x1 ? 1 : rng.Pick<int32_t>({1, 2, 3, 3, 5});
     const int32_t k_w = kind == ConvKind::k1x1 ? 1 : (rng.Chance(0.6) ? k_h : rng.Int(1, 5));
     c.in = {rng.Int(1, 2), rng.Int(1, 9), rng.Int(1, 9), in_c};
@@ -543,7 +550,7 @@ ConvCase RandomConvCase(Rng& rng, ConvKind kind) {
         x = RandomAxis(rng, c.in.w, k_w, c.params.stride.w, k_w);
     }
     c.params.padding = {x.pad, y.pad};
-    const int32_t out_c = rng.Int(1, 9);
+    const int32_t out_c = out_c_wanted > 0 ? out_c_wanted : rng.Int(1, 9);
     c.filter = {out_c, k_h, k_w, in_c};
     c.out = {c.in.n, y.out, x.out, out_c};
     c.params.input_offset = rng.InputOffset();
@@ -668,6 +675,43 @@ TEST(NnConvolveS8, MatchesOracleOnPointwiseCases) {
         std::vector<int8_t> got;
         ASSERT_EQ(RunConv(c, ConvKind::kS8, &got), NN_OK);
         EXPECT_TRUE(BytesEqual(got, OracleConv(c)));
+    }
+}
+
+// Every channel count against every remainder of the optimised paths: im2col
+// runs that start and end on groups of four (C_in a multiple of 4) or not, a
+// dot product with a tail of 0 to 3, odd and even output channel and pixel
+// counts (the 2 x 2 register block and its leftovers), paddings and strides.
+TEST(NnConvolveS8, MatchesOracleForEveryChannelRemainder) {
+    Rng rng(15);
+    for (const int32_t in_c : {1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 17, 24, 32}) {
+        for (int i = 0; i < 40; ++i) {
+            const ConvCase c = RandomConvCase(rng, ConvKind::kS8, in_c, rng.Int(1, 17));
+            SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+            std::vector<int8_t> got;
+            ASSERT_EQ(RunConv(c, ConvKind::kS8, &got), NN_OK);
+            ASSERT_TRUE(BytesEqual(got, OracleConv(c)));
+        }
+    }
+}
+
+// The 1x1 path where output pixel p reads input pixel p (stride 1 over the
+// whole input: the contiguous walk), against the same oracle.
+TEST(NnConvolve1x1S8, MatchesOracleWhenEveryInputPixelIsRead) {
+    Rng rng(16);
+    for (const int32_t in_c : {1, 2, 3, 4, 5, 7, 8, 16, 17, 32}) {
+        for (int i = 0; i < 40; ++i) {
+            ConvCase c = RandomConvCase(rng, ConvKind::k1x1, in_c, rng.Int(1, 17));
+            c.params.stride = {1, 1};
+            c.out.h = c.in.h;
+            c.out.w = c.in.w;
+            SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+            for (const ConvKind kind : {ConvKind::k1x1, ConvKind::kS8}) {
+                std::vector<int8_t> got;
+                ASSERT_EQ(RunConv(c, kind, &got), NN_OK);
+                ASSERT_TRUE(BytesEqual(got, OracleConv(c)));
+            }
+        }
     }
 }
 
@@ -811,8 +855,11 @@ TEST(NnConvolve1x1S8, RejectsWhatIsNotPointwise) {
     ConvArgs a;
     a.filter = {2, 1, 1, 3};
     a.params.padding = {0, 0};
-    a.ctx = {nullptr, 0};  // no scratch needed
+    a.ctx.size = 4 * 3;  // two pixels of int16
     EXPECT_EQ(a.Run(&nn_convolve_1x1_s8), NN_OK);
+    a.ctx.size = 4 * 3 - 1;
+    EXPECT_EQ(a.Run(&nn_convolve_1x1_s8), NN_ARG_ERROR);
+    a.ctx.size = 4 * 3;
     a.params.padding = {0, 1};
     EXPECT_EQ(a.Run(&nn_convolve_1x1_s8), NN_ARG_ERROR);
     a.params.padding = {0, 0};
@@ -929,6 +976,39 @@ TEST(NnDepthwiseConvS8, MatchesOracleOnRandomCases) {
         EXPECT_TRUE(BytesEqual(got, OracleDepthwise(c)));
         if (::testing::Test::HasFailure()) {
             return;
+        }
+    }
+}
+
+// The dedicated 3x3 path (ch_mult 1): every channel count against its groups
+// of four and the channels left over, interior runs and clipped borders, odd
+// and even output sizes, strides 1 to 3, VALID / SAME / free padding.
+TEST(NnDepthwiseConvS8, MatchesOracleOn3x3ForEveryChannelRemainder) {
+    Rng rng(21);
+    for (const int32_t in_c : {1, 3, 4, 5, 7, 8, 12, 17, 32}) {
+        for (int i = 0; i < 30; ++i) {
+            DwCase c = RandomDwCase(rng);
+            c.params.ch_mult = 1;
+            c.in = {rng.Int(1, 2), rng.Int(1, 12), rng.Int(1, 12), in_c};
+            c.params.stride = {rng.Int(1, 3), rng.Int(1, 3)};
+            const Axis y = RandomAxis(rng, c.in.h, 3, c.params.stride.h, 3);
+            const Axis x = RandomAxis(rng, c.in.w, 3, c.params.stride.w, 3);
+            c.params.padding = {x.pad, y.pad};
+            c.filter = {1, 3, 3, in_c};
+            c.out = {c.in.n, y.out, x.out, in_c};
+            c.input = rng.S8s(Count(c.in));
+            c.weights = rng.S8s(Count(c.filter));
+            c.bias = rng.Bias(in_c, 9, kS8Term);
+            c.multiplier.clear();
+            c.shift.clear();
+            for (int32_t o = 0; o < in_c; ++o) {
+                c.multiplier.push_back(rng.Multiplier());
+                c.shift.push_back(rng.Shift(9, kS8Term));
+            }
+            SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+            std::vector<int8_t> got;
+            ASSERT_EQ(RunDepthwise(c, &got), NN_OK);
+            ASSERT_TRUE(BytesEqual(got, OracleDepthwise(c)));
         }
     }
 }
@@ -1397,6 +1477,33 @@ void ExpectFcMatchesOracle(bool s4, uint64_t seed) {
 TEST(NnFullyConnectedS8, MatchesOracleOnRandomCases) { ExpectFcMatchesOracle(false, 50); }
 
 TEST(NnFullyConnectedS4, MatchesOracleOnRandomCases) { ExpectFcMatchesOracle(true, 51); }
+
+// Every unit count from 1 to 13 (passes of three units, then two or one) with
+// every depth remainder modulo 8, for one to three batches.
+TEST(NnFullyConnectedS8, MatchesOracleForEveryUnitAndDepthRemainder) {
+    Rng rng(52);
+    for (int32_t units = 1; units <= 13; ++units) {
+        for (int32_t depth = 1; depth <= 41; depth += 1 + (depth > 17 ? 4 : 0)) {
+            FcCase c = RandomFcCase(rng, false);
+            c.in = {rng.Int(1, 3), 1, 1, depth};
+            c.filter = {units, 1, 1, depth};
+            c.out = {c.in.n, 1, 1, units};
+            c.input = rng.S8s(Count(c.in));
+            c.weights = rng.S8s(Count(c.filter));
+            c.bias = rng.Bias(units, depth, kS8Term);
+            c.multiplier.clear();
+            c.shift.clear();
+            for (int32_t u = 0; u < units; ++u) {
+                c.multiplier.push_back(rng.Multiplier());
+                c.shift.push_back(rng.Shift(depth, kS8Term));
+            }
+            SCOPED_TRACE(c.Describe());
+            std::vector<int8_t> got;
+            ASSERT_EQ(RunFullyConnected(c, false, &got), NN_OK);
+            ASSERT_TRUE(BytesEqual(got, OracleFullyConnected(c)));
+        }
+    }
+}
 
 TEST(NnFullyConnectedS8, ExtremeValuesAtTheDeepestAccumulation) {
     for (const bool s4 : {false, true}) {

@@ -56,7 +56,8 @@ nn_status nn_convolve_1x1_s8(const nn_context* ctx, const nn_conv_params* params
                              const int8_t* input, const nn_dims* filter_dims, const int8_t* filter,
                              const int32_t* bias, const nn_dims* output_dims, int8_t* output);
 
-/* Scratch of nn_convolve_1x1_s8: 0. */
+/* Scratch of nn_convolve_1x1_s8: two input pixels as int16, 4 * C_in bytes (the
+ * same as nn_convolve_s8's for a 1x1 window); 0 for any other window. */
 int32_t nn_convolve_1x1_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
 
 /* nn_convolve_s8 with packed 4-bit weights in [-8, 7]. filter_dims is the

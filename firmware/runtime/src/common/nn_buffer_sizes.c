@@ -32,9 +32,11 @@ int32_t nn_convolve_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims*
 }
 
 int32_t nn_convolve_1x1_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims) {
-    (void)input_dims;
-    (void)filter_dims;
-    return 0;
+    /* Two input pixels widened to int16; nothing for a window other than 1x1. */
+    if (filter_dims == NULL || filter_dims->h != 1 || filter_dims->w != 1) {
+        return 0;
+    }
+    return 2 * conv_depth(input_dims, filter_dims) * (int32_t)sizeof(int16_t);
 }
 
 int32_t nn_convolve_s4_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims) {

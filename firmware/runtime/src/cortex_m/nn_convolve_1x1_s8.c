@@ -1,12 +1,14 @@
-/* Cortex-M 1x1 convolution: a matrix product of pixels x channels straight from
- * the int8 tensors, no im2col. Both operands are widened by SXTB16, which leaves
- * both in the same (x0, x2), (x1, x3) lane order, so SMLAD pairs them up
- * correctly. The input offset is folded out of the loop:
- * sum(w * (x + offset)) = sum(w * x) + offset * sum(w), each term below 2^30.
- * Register block: two output channels x two pixels. */
+/* Cortex-M 1x1 convolution: no im2col, as every window is one input pixel. Two
+ * output pixels at a time are widened once, with the input offset added, into
+ * the pair layout of nn_support.h (the scratch), then multiplied by every
+ * filter row in the register block of the general convolution: two channels x
+ * two pixels, per four weights of each channel one load, two SXTB16 and eight
+ * SMLADs. Widening each pixel once, instead of once per channel pair, halves
+ * the SXTB16s of the product. */
 #include "hilnas_nn/nn_functions.h"
 #include "nn_common.h"
 #include "nn_intrinsics.h"
+#include "nn_mat_mult.h"
 #include "nn_support.h"
 #include "nn_validate.h"
 
@@ -34,14 +36,6 @@ static inline const int8_t* next_pixel(pixel_walk* it) {
     return pixel;
 }
 
-static int32_t sum_s8(const int8_t* w, int32_t n) {
-    int32_t sum = 0;
-    for (int32_t k = 0; k < n; ++k) {
-        sum += w[k];
-    }
-    return sum;
-}
-
 nn_status nn_convolve_1x1_s8(const nn_context* ctx, const nn_conv_params* params,
                              const nn_per_channel_quant* quant, const nn_dims* input_dims,
                              const int8_t* input, const nn_dims* filter_dims, const int8_t* filter,
@@ -52,97 +46,33 @@ nn_status nn_convolve_1x1_s8(const nn_context* ctx, const nn_conv_params* params
     if (status != NN_OK) {
         return status;
     }
-    const int32_t in_c = input_dims->c, out_c = output_dims->c;
+    const int32_t in_c = input_dims->c, offset = params->input_offset;
     const int32_t pixels = output_dims->n * output_dims->h * output_dims->w;
-    const nn_cm_requant r = {bias, quant->multiplier, quant->shift, params->output_offset,
-                             params->activation};
-    const pixel_walk start = {.input = input,
-                              .out_h = output_dims->h,
-                              .out_w = output_dims->w,
-                              .stride_h = params->stride.h,
-                              .stride_w = params->stride.w,
-                              .pixel_size = in_c,
-                              .row_size = input_dims->w * in_c,
-                              .batch_size = input_dims->h * input_dims->w * in_c};
-    int32_t oc = 0;
+    const nn_cm_mat m = {
+        filter,
+        in_c,
+        output_dims->c,
+        {bias, quant->multiplier, quant->shift, params->output_offset, params->activation}};
+    pixel_walk walk = {.input = input,
+                       .out_h = output_dims->h,
+                       .out_w = output_dims->w,
+                       .stride_h = params->stride.h,
+                       .stride_w = params->stride.w,
+                       .pixel_size = in_c,
+                       .row_size = input_dims->w * in_c,
+                       .batch_size = input_dims->h * input_dims->w * in_c};
+    int16_t* const pair = (int16_t*)ctx->buf;
+    int8_t* out = output;
+    int32_t p = 0;
 
-    for (; oc + 1 < out_c; oc += 2) {
-        const int8_t* w0 = filter + oc * in_c;
-        const int8_t* w1 = w0 + in_c;
-        const int32_t fold0 = params->input_offset * sum_s8(w0, in_c);
-        const int32_t fold1 = params->input_offset * sum_s8(w1, in_c);
-        pixel_walk walk = start;
-        int32_t p = 0;
-        for (; p + 1 < pixels; p += 2) {
-            const int8_t* x0 = next_pixel(&walk);
-            const int8_t* x1 = next_pixel(&walk);
-            const int8_t* a = w0;
-            const int8_t* b = w1;
-            int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0; /* s<channel><pixel> */
-            for (int32_t k = in_c >> 2; k > 0; --k) {
-                const uint32_t wa = nn_read_u32(a), wb = nn_read_u32(b);
-                const uint32_t xa = nn_read_u32(x0), xb = nn_read_u32(x1);
-                const uint32_t wa_even = nn_sxtb16(wa), xa_even = nn_sxtb16(xa);
-                const uint32_t wb_even = nn_sxtb16(wb), xb_even = nn_sxtb16(xb);
-                s00 = nn_smlad(wa_even, xa_even, s00);
-                s01 = nn_smlad(wa_even, xb_even, s01);
-                s10 = nn_smlad(wb_even, xa_even, s10);
-                s11 = nn_smlad(wb_even, xb_even, s11);
-                const uint32_t wa_odd = nn_sxtb16_ror8(wa), xa_odd = nn_sxtb16_ror8(xa);
-                const uint32_t wb_odd = nn_sxtb16_ror8(wb), xb_odd = nn_sxtb16_ror8(xb);
-                s00 = nn_smlad(wa_odd, xa_odd, s00);
-                s01 = nn_smlad(wa_odd, xb_odd, s01);
-                s10 = nn_smlad(wb_odd, xa_odd, s10);
-                s11 = nn_smlad(wb_odd, xb_odd, s11);
-                a += 4;
-                b += 4;
-                x0 += 4;
-                x1 += 4;
-            }
-            for (int32_t k = in_c & 3; k > 0; --k) {
-                const int32_t wa = *a++, wb = *b++, xa = *x0++, xb = *x1++;
-                s00 += wa * xa;
-                s01 += wa * xb;
-                s10 += wb * xa;
-                s11 += wb * xb;
-            }
-            int8_t* out = output + p * out_c + oc;
-            out[0] = nn_cm_output(&r, oc, s00 + fold0);
-            out[1] = nn_cm_output(&r, oc + 1, s10 + fold1);
-            out[out_c] = nn_cm_output(&r, oc, s01 + fold0);
-            out[out_c + 1] = nn_cm_output(&r, oc + 1, s11 + fold1);
-        }
-        if (p < pixels) {
-            const int8_t* x = next_pixel(&walk);
-            int32_t s0 = 0, s1 = 0;
-            for (int32_t k = 0; k < in_c; ++k) {
-                s0 += w0[k] * x[k];
-                s1 += w1[k] * x[k];
-            }
-            output[p * out_c + oc] = nn_cm_output(&r, oc, s0 + fold0);
-            output[p * out_c + oc + 1] = nn_cm_output(&r, oc + 1, s1 + fold1);
-        }
+    for (; p + 1 < pixels; p += 2) {
+        nn_cm_widen_pair_s16(next_pixel(&walk), in_c, offset, pair, 0);
+        nn_cm_widen_pair_s16(next_pixel(&walk), in_c, offset, pair, 1);
+        out = nn_cm_mat_mult_pair(&m, pair, out);
     }
-    if (oc < out_c) {
-        const int8_t* w = filter + oc * in_c;
-        const int32_t fold = params->input_offset * sum_s8(w, in_c);
-        pixel_walk walk = start;
-        for (int32_t p = 0; p < pixels; ++p) {
-            const int8_t* x = next_pixel(&walk);
-            const int8_t* a = w;
-            int32_t sum = 0;
-            for (int32_t k = in_c >> 2; k > 0; --k) {
-                const uint32_t wa = nn_read_u32(a), xa = nn_read_u32(x);
-                sum = nn_smlad(nn_sxtb16(wa), nn_sxtb16(xa), sum);
-                sum = nn_smlad(nn_sxtb16_ror8(wa), nn_sxtb16_ror8(xa), sum);
-                a += 4;
-                x += 4;
-            }
-            for (int32_t k = in_c & 3; k > 0; --k) {
-                sum += *a++ * *x++;
-            }
-            output[p * out_c + oc] = nn_cm_output(&r, oc, sum + fold);
-        }
+    if (p < pixels) {
+        nn_cm_widen_pair_s16(next_pixel(&walk), in_c, offset, pair, 0);
+        nn_cm_mat_mult_single(&m, pair, out);
     }
     return NN_OK;
 }

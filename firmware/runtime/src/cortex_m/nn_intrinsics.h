@@ -36,6 +36,34 @@ static inline uint32_t nn_read_u32(const void* p) {
 
 static inline void nn_write_u32(void* p, uint32_t v) { memcpy(p, &v, sizeof v); }
 
+/* The same on a 4-byte-aligned address, which lets the compiler pair
+ * neighbouring accesses into LDRD/STRD or LDM (those fault when unaligned). */
+#if defined(__GNUC__)
+#define NN_ASSUME_ALIGNED4(p) __builtin_assume_aligned((p), 4)
+#else
+#define NN_ASSUME_ALIGNED4(p) (p)
+#endif
+
+static inline uint32_t nn_read_u32_aligned(const void* p) {
+    uint32_t v;
+    memcpy(&v, NN_ASSUME_ALIGNED4(p), sizeof v);
+    return v;
+}
+
+static inline void nn_write_u32_aligned(void* p, uint32_t v) {
+    memcpy(NN_ASSUME_ALIGNED4(p), &v, sizeof v);
+}
+
+/* A compiler barrier: no memory access moves across it (no instruction is
+ * emitted). The kernels put one between steps whose loads the compiler would
+ * otherwise hoist all together, which leaves the Cortex-M4 short of registers
+ * and spills the accumulators. */
+#if defined(__GNUC__)
+#define NN_BARRIER() __asm__ __volatile__("" ::: "memory")
+#else
+#define NN_BARRIER() ((void)0)
+#endif
+
 /* A byte replicated into the four lanes. */
 static inline uint32_t nn_dup_s8x4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
 

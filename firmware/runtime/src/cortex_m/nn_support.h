@@ -9,6 +9,15 @@
  *  - s4:        (x0, x4), (x2, x6), (x1, x5), (x3, x7)  per 8 values: what
  *               nn_cm_unpack_s4x8 makes of eight packed 4-bit weights
  * A tail shorter than a group stays in natural order.
+ *
+ * The pair layout holds the im2col columns of two output pixels (p = 0, 1) for
+ * the two-pixel matrix product, each of `depth` values: for every whole group
+ * g < depth / 4 of four values x0..x3, eight int16
+ *     (x0, x2)p0  (x1, x3)p0  (x0, x2)p1  (x1, x3)p1
+ * (reordered, so the two words SXTB16 / SXTB16 ROR #8 make of four int8
+ * weights pair with them, and the four words of a group are read in one go),
+ * then the depth % 4 tail values of pixel 0, then those of pixel 1, in natural
+ * order. 2 * depth int16 in all; a single column uses the slots of pixel 0.
  */
 #ifndef HILNAS_NN_SUPPORT_H
 #define HILNAS_NN_SUPPORT_H
@@ -28,15 +37,53 @@ typedef struct {
     nn_activation activation;
 } nn_cm_requant;
 
+/* gemmlowp's SaturatingRoundingDoublingHighMul without a branch. With the
+ * 64-bit a * b + 2^30 as (hi, lo), floor(. / 2^31) is 2 * hi + (lo >> 31);
+ * 2 * hi leaves int32 only for a = b = INT32_MIN (hi = 2^30, lo = 2^30), where
+ * QADD saturates to gemmlowp's INT32_MAX. SMLAL, QADD and ORR on the target. */
+static inline int32_t nn_cm_doubling_high_mult(int32_t a, int32_t b) {
+    const int64_t p = (int64_t)a * b + ((int64_t)1 << 30);
+    const int32_t hi = (int32_t)(p >> 32);
+    const uint32_t lo = (uint32_t)p;
+    return (int32_t)((uint32_t)nn_qadd(hi, hi) | (lo >> 31));
+}
+
+/* One output channel's requantisation, unpacked from nn_cm_requant once so
+ * that each output costs a few instructions: nn_output_s8's arithmetic, step
+ * for step. */
+typedef struct {
+    int32_t bias;
+    int32_t multiplier;
+    int32_t left;  /* max(shift, 0) */
+    int32_t right; /* max(-shift, 0) */
+} nn_cm_channel;
+
+static inline nn_cm_channel nn_cm_channel_at(const nn_cm_requant* r, int32_t channel) {
+    const int32_t shift = r->shift[channel];
+    const nn_cm_channel q = {r->bias != NULL ? r->bias[channel] : 0, r->multiplier[channel],
+                             shift > 0 ? shift : 0, shift > 0 ? 0 : -shift};
+    return q;
+}
+
+/* The output byte of a channel's sum of products (nn_output_s8). */
+static inline int8_t nn_cm_output_ch(const nn_cm_channel* q, int32_t output_offset,
+                                     nn_activation activation, int32_t sum) {
+    const int32_t acc = (int32_t)((uint32_t)nn_add_wrap_s32(sum, q->bias) << q->left);
+    int32_t x = nn_divide_by_pot(nn_cm_doubling_high_mult(acc, q->multiplier), q->right);
+    x = nn_add_wrap_s32(x, output_offset);
+    return (int8_t)nn_clamp_s32(x, activation.min, activation.max);
+}
+
 static inline int8_t nn_cm_output(const nn_cm_requant* r, int32_t channel, int32_t sum) {
-    return nn_output_s8(sum, r->bias != NULL ? r->bias[channel] : 0, r->multiplier[channel],
-                        r->shift[channel], r->output_offset, r->activation);
+    const nn_cm_channel q = nn_cm_channel_at(r, channel);
+    return nn_cm_output_ch(&q, r->output_offset, r->activation, sum);
 }
 
 /* dst[i] = src[i] + offset, natural order. */
 void nn_cm_s8_to_s16_offset(const int8_t* src, int16_t* dst, int32_t n, int32_t offset);
 
-/* src + offset widened to int16 in reordered groups of four. */
+/* src + offset widened to int16 in reordered groups of four; dst 4-byte
+ * aligned. */
 void nn_cm_s8_to_s16_offset_reordered(const int8_t* src, int16_t* dst, int32_t n, int32_t offset);
 
 /* In place: natural order to s4 order for every whole group of eight. */
@@ -48,14 +95,16 @@ void nn_cm_s16_natural_to_s4_order(int16_t* buf, int32_t n);
 int16_t* nn_cm_im2col_s16(const int8_t* input, const nn_dims* input_dims, int32_t b, int32_t y0,
                           int32_t x0, int32_t k_h, int32_t k_w, int32_t offset, int16_t* col);
 
-/* Four int8 weights as natural pairs: *w01 = (w0, w1), *w23 = (w2, w3). */
-static inline void nn_cm_read_s8x4_natural(const int8_t* p, uint32_t* w01, uint32_t* w23) {
-    const uint32_t in = nn_read_u32(p);
-    const uint32_t even = nn_sxtb16(in);     /* (w0, w2) */
-    const uint32_t odd = nn_sxtb16_ror8(in); /* (w1, w3) */
-    *w01 = nn_pkhbt16(even, odd);
-    *w23 = nn_pkhtb16(odd, even);
-}
+/* One im2col column, as nn_cm_im2col_s16, written into the pixel-`pixel` slots
+ * of a pair-layout buffer of two columns of `depth` values. */
+void nn_cm_im2col_pair_s16(const int8_t* input, const nn_dims* input_dims, int32_t b, int32_t y0,
+                           int32_t x0, int32_t k_h, int32_t k_w, int32_t offset, int32_t depth,
+                           int16_t* pair, int32_t pixel);
+
+/* n int8 values plus offset into the pixel-`pixel` slots of a pair-layout
+ * buffer of two columns of n values: a pixel of a 1x1 convolution. */
+void nn_cm_widen_pair_s16(const int8_t* src, int32_t n, int32_t offset, int16_t* pair,
+                          int32_t pixel);
 
 /* Eight packed 4-bit weights (one word, value 2j in the low nibble of byte j)
  * as pairs scaled by 16: moving each nibble to the top of its byte makes it an
