@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "hilnas/common/config.h"
@@ -113,6 +114,22 @@ int Serve(const hilnas::Config& config) {
     Timer timer(pool);
     controller::SchedulerOptions scheduler_options;
     scheduler_options.tick = config.GetDuration("scheduler.tick");
+    scheduler_options.election_interval = config.GetDuration("scheduler.election_interval");
+    scheduler_options.full_pass_interval = config.GetDuration("scheduler.full_pass_interval");
+    if (scheduler_options.tick.count() <= 0) {
+        throw InvalidArgument("must be positive", "scheduler.tick");
+    }
+    if (scheduler_options.election_interval.count() <= 0) {
+        throw InvalidArgument("must be positive", "scheduler.election_interval");
+    }
+    // Whether this replica leads, for probes: the health service's status of
+    // kLeaderHealthName (SERVING: leading), set once the server runs.
+    controller::ControllerServer* serving = nullptr;
+    std::mutex serving_mu;
+    scheduler_options.on_leadership = [&serving, &serving_mu](bool leader) {
+        std::lock_guard lock(serving_mu);
+        if (serving != nullptr) serving->SetServingStatus(controller::kLeaderHealthName, leader);
+    };
     controller::Scheduler scheduler(store, scheduler_options);
 
     controller::ServiceDeps deps;
@@ -128,6 +145,11 @@ int Serve(const hilnas::Config& config) {
 
     controller::ControllerServer server(options, deps);
     server.Start();
+    {
+        std::lock_guard lock(serving_mu);
+        server.SetServingStatus(controller::kLeaderHealthName, scheduler.leader());
+        serving = &server;
+    }
     if (config.GetBool("scheduler.enabled")) scheduler.Start();
     WritePortFile(config.GetString("port_file"), server.port());
     const std::string host = options.listen.substr(0, options.listen.rfind(':'));
@@ -142,6 +164,10 @@ int Serve(const hilnas::Config& config) {
                  config.GetDuration("shutdown_grace").count());
     // No new trials; in-flight calls finish (the executor still runs); then the executor.
     scheduler.Stop();
+    {
+        std::lock_guard lock(serving_mu);
+        serving = nullptr;
+    }
     server.Shutdown(config.GetDuration("shutdown_grace"));
     timer.Shutdown();
     pool.Shutdown();

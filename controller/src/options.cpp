@@ -38,8 +38,14 @@ ConfigSchema MakeConfigSchema() {
         .Add({"long_poll_max", OptionType::kDuration, "30s",
               "longest LeaseTrial/LeaseMeasurement wait"})
         .Add({"scheduler.enabled", OptionType::kBool, "true",
-              "run the job scheduler (one per database; off on extra replicas)"})
+              "run the job scheduler; any number of replicas may: one leads (a PostgreSQL "
+              "advisory lock), the others stand by and take over when it goes"})
         .Add({"scheduler.tick", OptionType::kDuration, "1s", "time between scheduler passes"})
+        .Add({"scheduler.election_interval", OptionType::kDuration, "2s",
+              "how often a replica that does not lead tries to take over"})
+        .Add({"scheduler.full_pass_interval", OptionType::kDuration, "5m",
+              "a pass over every active job at least this often (others look only at "
+              "what changed); 0: every pass"})
         .Add({"store.pool_size", OptionType::kInt, "8", "database connections"})
         .Add({"store.statement_timeout", OptionType::kDuration, "5s", "limit on every query"})
         .Add({"artifact.max_bytes", OptionType::kInt, "16777216", "largest artifact accepted"})

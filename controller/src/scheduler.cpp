@@ -3,8 +3,10 @@
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/candidate.h"
@@ -69,21 +71,12 @@ Vector EncodingOf(const v1::Trial& t) {
     return Vector(t.candidate().encoding().begin(), t.candidate().encoding().end());
 }
 
-std::vector<v1::Trial> AllTrials(store::Store& store, const std::string& job_id) {
-    std::vector<v1::Trial> all;
-    std::string token;
-    do {
-        store::TrialPage page = store.ListTrials(job_id, v1::TRIAL_STATE_UNSPECIFIED, 1000, token);
-        for (auto& t : page.trials) all.push_back(std::move(t));
-        token = page.next_page_token;
-    } while (!token.empty());
-    return all;
-}
-
 }  // namespace
 
 Scheduler::Scheduler(store::Store& store, SchedulerOptions options)
-    : store_(store), options_(options) {}
+    : store_(store),
+      options_(std::move(options)),
+      lock_(store.options().dsn, store::kSchedulerLeaderLock, "hilnas-scheduler-leader") {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -111,65 +104,160 @@ void Scheduler::Wake() {
     cv_.notify_all();
 }
 
+PassStats Scheduler::last_pass() const {
+    std::lock_guard pass(pass_mu_);
+    return last_pass_;
+}
+
 void Scheduler::Loop() {
     std::unique_lock lock(mu_);
     while (!stopping_) {
         lock.unlock();
-        try {
-            RunOnce();
-        } catch (const std::exception& e) {
-            spdlog::warn("scheduler pass failed (retrying next tick): {}", e.what());
+        if (!lock_.held()) TryToLead();
+        if (lock_.held()) {
+            if (!lock_.Verify()) {
+                StopLeading("the leader lock's connection failed");
+            } else {
+                try {
+                    Pass([this] { return lock_.Alive(); });
+                    passes_.fetch_add(1);
+                } catch (const LeadershipLost&) {
+                    StopLeading("the leader lock's connection dropped during a pass");
+                } catch (const std::exception& e) {
+                    spdlog::warn("scheduler pass failed (retrying next tick): {}", e.what());
+                }
+            }
         }
         lock.lock();
-        cv_.wait_for(lock, options_.tick, [this] { return stopping_ || woken_; });
+        // A follower waits the whole election interval: RPCs wake the scheduler
+        // often, and trying for the lock on each would be pointless.
+        const bool leading = leader_.load();
+        cv_.wait_for(lock, leading ? options_.tick : options_.election_interval,
+                     [this, leading] { return stopping_ || (leading && woken_); });
         woken_ = false;
+    }
+    lock.unlock();
+    if (leader_.load()) {
+        lock_.Release();
+        leader_ = false;
+        spdlog::info("scheduler: stopped; gave up leadership (advisory lock {:#x})",
+                     store::kSchedulerLeaderLock);
+        if (options_.on_leadership) options_.on_leadership(false);
+    } else {
+        lock_.Release();
     }
 }
 
-void Scheduler::RunOnce() {
+void Scheduler::TryToLead() {
+    bool acquired = false;
+    try {
+        acquired = lock_.TryAcquire();
+    } catch (const Error& e) {
+        spdlog::warn("scheduler: cannot try for leadership (retrying in {} ms): {}",
+                     options_.election_interval.count(), e.what());
+        return;
+    }
+    if (!acquired) {
+        if (!standing_by_logged_) {
+            spdlog::info(
+                "scheduler: another replica leads (advisory lock {:#x}); standing by, trying "
+                "every {} ms",
+                store::kSchedulerLeaderLock, options_.election_interval.count());
+            standing_by_logged_ = true;
+        }
+        return;
+    }
+    {
+        std::lock_guard pass(pass_mu_);
+        watermark_.reset();  // a new leader starts with a full pass
+        retry_.clear();
+    }
+    leader_ = true;
+    terms_.fetch_add(1);
+    standing_by_logged_ = false;
+    spdlog::info("scheduler: this replica is now the leader (advisory lock {:#x}, session {})",
+                 store::kSchedulerLeaderLock, lock_.backend_pid());
+    if (options_.on_leadership) options_.on_leadership(true);
+}
+
+void Scheduler::StopLeading(const std::string& why) {
+    lock_.Release();
+    {
+        std::lock_guard pass(pass_mu_);
+        watermark_.reset();
+        retry_.clear();
+    }
+    leader_ = false;
+    spdlog::warn("scheduler: lost leadership ({}); scheduling stopped, trying again in {} ms", why,
+                 options_.election_interval.count());
+    if (options_.on_leadership) options_.on_leadership(false);
+}
+
+PassStats Scheduler::RunOnce() {
+    return Pass([] { return true; });
+}
+
+PassStats Scheduler::Pass(const std::function<bool()>& still_leader) {
     std::lock_guard pass(pass_mu_);
+    PassStats stats;
     const store::ReapReport reaped = store_.ReapExpiredLeases(options_.reap_limit);
     for (const auto& r : reaped.reaped) {
         spdlog::info("lease {} of trial {} expired: {}", r.lease_id, r.trial_id, r.reason);
     }
-    for (const v1::JobState state : {v1::JOB_PENDING, v1::JOB_RUNNING}) {
-        std::string token;
-        do {
-            store::JobFilter filter;
-            filter.state = state;
-            store::JobPage page = store_.ListJobs(filter, 1000, token);
-            for (const v1::Job& job : page.jobs) {
+    const auto now = std::chrono::steady_clock::now();
+    stats.full = !watermark_ || options_.full_pass_interval.count() <= 0 ||
+                 now - last_full_pass_ >= options_.full_pass_interval;
+    const store::ActiveJobs active =
+        stats.full ? store_.ListActiveJobs(std::nullopt)
+                   : store_.ListActiveJobs(watermark_,
+                                           std::vector<std::string>(retry_.begin(), retry_.end()));
+    std::set<std::string> failed;
+    for (const v1::Job& job : active.jobs) {
+        if (!still_leader()) throw LeadershipLost{};
+        try {
+            AdvanceJob(job, stats);
+        } catch (const Error& e) {
+            if (IsCallersFault(e.code()) && e.code() == ErrorCode::kInvalidArgument) {
+                // A spec this controller cannot run: fail the job, keep the others going.
+                spdlog::error("job {}: {}", job.job_id(), e.what());
                 try {
-                    AdvanceJob(job);
-                } catch (const Error& e) {
-                    if (IsCallersFault(e.code()) && e.code() == ErrorCode::kInvalidArgument) {
-                        // A spec this controller cannot run: fail the job, keep the others going.
-                        spdlog::error("job {}: {}", job.job_id(), e.what());
-                        store_.SetJobState(job.job_id(), v1::JOB_FAILED, e.what());
-                    } else {
-                        spdlog::warn("job {}: {} (retrying next tick)", job.job_id(), e.what());
-                    }
+                    store_.SetJobState(job.job_id(), v1::JOB_FAILED, e.what());
+                } catch (const Error& again) {
+                    spdlog::warn("job {}: {} (retrying next tick)", job.job_id(), again.what());
+                    failed.insert(job.job_id());
                 }
+            } else {
+                spdlog::warn("job {}: {} (retrying next tick)", job.job_id(), e.what());
+                failed.insert(job.job_id());
             }
-            token = page.next_page_token;
-        } while (!token.empty());
+        }
     }
+    retry_ = std::move(failed);
+    watermark_ = active.watermark;
+    if (stats.full) last_full_pass_ = now;
+    last_pass_ = stats;
+    return stats;
 }
 
-void Scheduler::AdvanceJob(const v1::Job& job_in) {
+void Scheduler::AdvanceJob(const v1::Job& job_in, PassStats& stats) {
     v1::Job job = job_in;
     const v1::JobSpec spec = job.spec();  // a copy: `job` is replaced below
     if (job.state() == v1::JOB_PENDING) {
         job = store_.SetJobState(job.job_id(), v1::JOB_RUNNING, "started");
         spdlog::info("job {} ({}) running", job.job_id(), spec.name());
     }
-    const auto trials = AllTrials(store_, job.job_id());
+    const store::SchedulingView view = store_.LoadSchedulingView(job.job_id());
+    const std::vector<v1::Trial>& trials = view.trials;
+    ++stats.jobs;
+    stats.trials_read += static_cast<int>(trials.size());
+    int last_number = 0;
     int in_flight = 0, finished = 0, infeasible = 0;
     std::vector<v1::Trial> complete;
     std::vector<optimizer::Observation> observed;
     std::vector<std::string> observed_ids;
     std::vector<Vector> pending;
     for (const v1::Trial& t : trials) {
+        last_number = std::max(last_number, t.number());
         switch (t.state()) {
             case v1::TRIAL_PENDING:
             case v1::TRIAL_TRAINING:
@@ -202,7 +290,7 @@ void Scheduler::AdvanceJob(const v1::Job& job_in) {
                 break;
         }
     }
-    RecordFront(job, complete);
+    RecordFront(job, complete, view.recorded_completed_trials);
 
     const auto& budget = spec.budget();
     const bool out_of_time = budget.has_max_wall_time() && job.has_started_at() &&
@@ -265,15 +353,19 @@ void Scheduler::AdvanceJob(const v1::Job& job_in) {
         fresh.push_back(std::move(t));
     }
     if (!fresh.empty()) {
-        const auto ids = store_.InsertTrials(job.job_id(), fresh);
+        // Fenced on the trials this decision saw: if another scheduler added some
+        // meanwhile, this adds nothing (FailedPrecondition) and the job is looked at again.
+        const auto ids = store_.InsertTrials(job.job_id(), fresh, last_number);
+        stats.trials_added += static_cast<int>(ids.size());
         spdlog::info("job {}: {} new trial(s) from {}", job.job_id(), ids.size(), opt->name());
     }
 }
 
-void Scheduler::RecordFront(const v1::Job& job, const std::vector<v1::Trial>& complete) {
+void Scheduler::RecordFront(const v1::Job& job, const std::vector<v1::Trial>& complete,
+                            int recorded_completed_trials) {
     const int n = static_cast<int>(complete.size());
-    auto& last = recorded_[job.job_id()];
-    if (n == 0 || n == last) return;
+    // Complete is a final state, so n only grows: a point for n is recorded once.
+    if (n == 0 || n <= recorded_completed_trials) return;
     const v1::JobSpec& spec = job.spec();
     std::vector<Vector> ys;
     for (const auto& t : complete) ys.push_back(*ObjectivesOf(spec, t));
@@ -283,10 +375,10 @@ void Scheduler::RecordFront(const v1::Job& job, const std::vector<v1::Trial>& co
     const Vector ref = ReferencePointOf(spec);
     const auto front = optimizer::NonDominatedIndices(ys);
     std::vector<Vector> front_points;
-    std::set<std::string> ids;
+    std::vector<std::string> ids;
     for (int i : front) {
         front_points.push_back(ys[static_cast<size_t>(i)]);
-        ids.insert(complete[static_cast<size_t>(i)].trial_id());
+        ids.push_back(complete[static_cast<size_t>(i)].trial_id());
     }
     store::HypervolumePoint hv;
     hv.completed_trials = n;
@@ -300,22 +392,8 @@ void Scheduler::RecordFront(const v1::Job& job, const std::vector<v1::Trial>& co
     hv.hypervolume = optimizer::Hypervolume(scaled, Vector(ref.size(), 1.0));
     hv.front_size = static_cast<int>(front.size());
     hv.reference_point = ref;
-    store_.RecordHypervolume(job.job_id(), hv);
-    auto& previous = fronts_[job.job_id()];
-    if (ids != previous) {
-        v1::JobEvent e;
-        auto* f = e.mutable_front();
-        for (const auto& id : ids) {
-            if (!previous.count(id)) f->add_added_trial_ids(id);
-        }
-        for (const auto& id : previous) {
-            if (!ids.count(id)) f->add_removed_trial_ids(id);
-        }
-        f->set_front_size(static_cast<int>(ids.size()));
-        store_.AppendJobEvent(job.job_id(), e);
-        previous = ids;
-    }
-    last = n;
+    // With the front event against the latest recorded front, in one transaction.
+    store_.RecordFront(job.job_id(), hv, ids);
 }
 
 }  // namespace hilnas::controller

@@ -137,6 +137,10 @@ void ControllerServer::Start() {
     }
 }
 
+void ControllerServer::SetServingStatus(const std::string& service, bool serving) {
+    if (server_) server_->GetHealthCheckService()->SetServingStatus(service, serving);
+}
+
 void ControllerServer::Wait() {
     if (server_) server_->Wait();
 }

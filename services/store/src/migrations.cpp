@@ -13,7 +13,8 @@ namespace hilnas::store {
 
 namespace {
 
-// pg_advisory_lock key: "hilnas" + 0x0001, held while migrating.
+// pg_advisory_lock key: "hilnas" + 0x0001, held while migrating (the other
+// keys are listed in hilnas/store/leader_lock.h).
 constexpr int64_t kMigrationLock = 0x68696c6e61730001;
 
 constexpr const char* kCreateSchemaMigrations = R"sql(

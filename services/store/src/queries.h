@@ -73,7 +73,11 @@ WHERE job_id = $1 AND state IN ('pending', 'trained'))sql"};
 inline constexpr Query kReserveTrialNumbers{"reserve_trial_numbers", R"sql(
 UPDATE jobs SET next_trial_number = next_trial_number + $2::integer
 WHERE id = $1 AND state IN ('pending', 'running')
+  AND ($3::integer IS NULL OR next_trial_number = $3::integer + 1)
 RETURNING next_trial_number - $2::integer)sql"};
+
+inline constexpr Query kJobStateAndLastNumber{"job_state_and_last_number", R"sql(
+SELECT state, next_trial_number - 1 FROM jobs WHERE id = $1)sql"};
 
 inline constexpr Query kCountTrialsOfJob{"count_trials_of_job", R"sql(
 SELECT count(*) FROM trials WHERE job_id = $1 AND id = ANY ($2::uuid[]))sql"};
@@ -358,6 +362,56 @@ SET trial_id = EXCLUDED.trial_id, hypervolume = EXCLUDED.hypervolume,
     front_size = EXCLUDED.front_size, reference_point = EXCLUDED.reference_point,
     recorded_at = now())sql"};
 
+// ---- The scheduler ----
+
+// The watermark of a scheduler pass: every transaction below it has ended.
+// Taken before the pass reads anything (see sql/0005_scheduler_changes.sql).
+inline constexpr Query kChangeWatermark{"change_watermark", R"sql(
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text)sql"};
+
+inline constexpr Query kAllActiveJobs{"all_active_jobs", R"sql(
+SELECT id FROM jobs WHERE state IN ('pending', 'running') ORDER BY created_at, id)sql"};
+
+// $1 the watermark (xid8 as text), $2 further job ids. Wall-time budgets are
+// protobuf JSON durations ("3600s"); anything else is left to the job runner.
+inline constexpr Query kChangedActiveJobs{"changed_active_jobs", R"sql(
+WITH changed AS (
+    SELECT id FROM jobs WHERE change_xid >= $1::xid8
+    UNION
+    SELECT job_id FROM trials WHERE change_xid >= $1::xid8
+    UNION
+    SELECT id FROM jobs
+    WHERE state = 'running'
+      AND spec -> 'budget' ->> 'max_wall_time' ~ '^[0-9]{1,12}(\.[0-9]{1,9})?s$'
+      AND started_at + make_interval(secs => rtrim(spec -> 'budget' ->> 'max_wall_time', 's')
+                                                 ::double precision) <= now()
+    UNION
+    SELECT unnest($2::uuid[]))
+SELECT j.id FROM jobs j JOIN changed c ON c.id = j.id
+WHERE j.state IN ('pending', 'running')
+ORDER BY j.created_at, j.id)sql"};
+
+inline constexpr Query kSchedulingTrials{"scheduling_trials", R"sql(
+SELECT id, number, state,
+       jsonb_build_object('encoding', coalesce(candidate -> 'encoding', '[]'::jsonb))::text
+           AS candidate
+FROM trials WHERE job_id = $1 ORDER BY number)sql"};
+
+inline constexpr Query kSchedulingObjectives{"scheduling_objectives", R"sql(
+SELECT o.trial_id, o.objective, o.value, o.source
+FROM trial_objectives o JOIN trials t ON t.id = o.trial_id
+WHERE t.job_id = $1
+ORDER BY o.trial_id, array_position(hilnas_objective_names(), o.objective))sql"};
+
+inline constexpr Query kLatestRecordedFront{"latest_recorded_front", R"sql(
+SELECT completed_trials, coalesce(array_to_string(front_trial_ids, ','), '')
+FROM job_hypervolume WHERE job_id = $1 ORDER BY completed_trials DESC LIMIT 1)sql"};
+
+inline constexpr Query kInsertHypervolumeWithFront{"insert_hypervolume_with_front", R"sql(
+INSERT INTO job_hypervolume (job_id, completed_trials, trial_id, hypervolume, front_size,
+                             reference_point, front_trial_ids)
+VALUES ($1, $2::integer, $3::uuid, $4::float8, $5::integer, $6::float8[], $7::uuid[]))sql"};
+
 // ---- Events ----
 
 inline constexpr Query kJobExists{"job_exists", R"sql(
@@ -480,6 +534,14 @@ inline constexpr Query kAll[] = {kSetStatementTimeout,
                                  kDeactivateMissingBoards,
                                  kSetBoardHealth,
                                  kListBoards,
-                                 kLiveWorkers};
+                                 kLiveWorkers,
+                                 kJobStateAndLastNumber,
+                                 kChangeWatermark,
+                                 kAllActiveJobs,
+                                 kChangedActiveJobs,
+                                 kSchedulingTrials,
+                                 kSchedulingObjectives,
+                                 kLatestRecordedFront,
+                                 kInsertHypervolumeWithFront};
 
 }  // namespace hilnas::store::sql

@@ -414,13 +414,15 @@ v1::Job Store::CancelJob(const std::string& job_id, const std::string& reason) {
 // ---- Trials ----
 
 std::vector<std::string> Store::InsertTrials(const std::string& job_id,
-                                             const std::vector<NewTrial>& trials) {
+                                             const std::vector<NewTrial>& trials,
+                                             std::optional<int> after_number) {
     CheckUuid(job_id, "job_id");
     if (trials.empty()) return {};
     if (trials.size() > kMaxTrialsPerInsert) {
         throw InvalidArgument("at most " + std::to_string(kMaxTrialsPerInsert) + " per call",
                               "trials");
     }
+    if (after_number && *after_number < 0) throw InvalidArgument("must be >= 0", "after_number");
     std::vector<std::string> candidates;
     std::vector<std::string> parents;
     std::set<std::string> distinct_parents;
@@ -436,12 +438,18 @@ std::vector<std::string> Store::InsertTrials(const std::string& job_id,
     }
     return impl_->Transact("InsertTrials", [&](pqxx::work& tx) {
         const pqxx::result reserved =
-            Exec(tx, sql::kReserveTrialNumbers, job_id, static_cast<int>(trials.size()));
+            Exec(tx, sql::kReserveTrialNumbers, job_id, static_cast<int>(trials.size()),
+                 NullIfEmpty(after_number ? std::to_string(*after_number) : std::string()));
         if (reserved.empty()) {
-            if (Exec(tx, sql::kJobExists, job_id).empty()) {
-                throw NotFound("no job " + job_id, "job_id");
+            const pqxx::result job = Exec(tx, sql::kJobStateAndLastNumber, job_id);
+            if (job.empty()) throw NotFound("no job " + job_id, "job_id");
+            const std::string state = job[0][0].as<std::string>();
+            if (state != "pending" && state != "running") {
+                throw FailedPrecondition("job " + job_id + " has stopped; it takes no new trials");
             }
-            throw FailedPrecondition("job " + job_id + " has stopped; it takes no new trials");
+            throw FailedPrecondition(
+                "job " + job_id + " has trials up to number " + job[0][1].as<std::string>() +
+                ", not " + std::to_string(after_number.value_or(0)) + ": it changed meanwhile");
         }
         const int first = reserved[0][0].as<int>();
         if (!distinct_parents.empty()) {

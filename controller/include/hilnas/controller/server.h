@@ -25,6 +25,11 @@ struct ServerOptions {
 
 struct ServiceDeps;
 
+// The health-check service name whose status says whether this replica's
+// scheduler leads (SERVING) or not (NOT_SERVING); the controller's own
+// services are SERVING on every replica.
+inline constexpr char kLeaderHealthName[] = "hilnas.controller.SchedulerLeader";
+
 // The controller's configuration schema (shared by main and the tests).
 ConfigSchema MakeConfigSchema();
 // ServerOptions from a loaded configuration; throws InvalidArgument naming the key.
@@ -46,6 +51,8 @@ class ControllerServer {
     void Start();
     // The port actually bound (after Start).
     int port() const { return port_; }
+    // Sets a health-check status (thread-safe; after Start, before Shutdown).
+    void SetServingStatus(const std::string& service, bool serving);
     // Blocks until Shutdown() has completed.
     void Wait();
     // Health turns NOT_SERVING, in-flight calls get `grace` to finish, then are cancelled.

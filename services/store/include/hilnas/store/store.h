@@ -150,6 +150,17 @@ struct HypervolumePoint {
     std::vector<double> reference_point;
 };
 
+struct ActiveJobs {
+    std::vector<v1::Job> jobs;
+    uint64_t watermark = 0;
+};
+
+struct SchedulingView {
+    // Fields set: trial_id, number, state, candidate.encoding, objectives.
+    std::vector<v1::Trial> trials;
+    int recorded_completed_trials = 0;
+};
+
 class Store {
   public:
     // Connects lazily. Calls fail with FailedPrecondition while the database's
@@ -181,9 +192,13 @@ class Store {
 
     // ---- Trials ----
     // Appends PENDING trials numbered after the job's last; returns their ids in
-    // order. FailedPrecondition when the job has stopped.
+    // order. FailedPrecondition when the job has stopped. With `after_number`,
+    // only when the job's last trial number is exactly that (0: no trials yet),
+    // else FailedPrecondition: a scheduler that decided on a stale view of the
+    // job adds nothing, so two schedulers never add the same trials twice.
     std::vector<std::string> InsertTrials(const std::string& job_id,
-                                          const std::vector<NewTrial>& trials);
+                                          const std::vector<NewTrial>& trials,
+                                          std::optional<int> after_number = std::nullopt);
     // With metrics, objectives, measurements, artifact references and on_front.
     v1::Trial GetTrial(const std::string& trial_id);
     TrialPage ListTrials(const std::string& job_id, v1::TrialState state, int page_size,
@@ -272,6 +287,27 @@ class Store {
     v1::ParetoFront GetParetoFront(const std::string& job_id);
     // One row of v_job_hypervolume, plus a HypervolumeUpdated event.
     void RecordHypervolume(const std::string& job_id, const HypervolumePoint& point);
+
+    // ---- The scheduler's reads and writes (controller/src/scheduler.cpp) ----
+    // Active (PENDING or RUNNING) jobs that may need the scheduler, oldest
+    // first: with `since` unset, all of them; else those whose state or one of
+    // whose trials' states was changed by a transaction at or after `since`
+    // (see sql/0005_scheduler_changes.sql), RUNNING jobs past their wall-time
+    // budget, and the active ones among `also`. `watermark` is what to pass as
+    // `since` next time: no change the call did not see is below it.
+    ActiveJobs ListActiveJobs(std::optional<uint64_t> since,
+                              const std::vector<std::string>& also = {});
+    // What the scheduler needs of one job, read in one transaction: every trial
+    // by number with only its id, number, state, candidate encoding and
+    // objective values; the latest hypervolume row's completed_trials (0: none).
+    SchedulingView LoadSchedulingView(const std::string& job_id);
+    // Records `point` with the front it covers (trial ids) unless a point for as
+    // many or more completed trials is already recorded (then returns false):
+    // in one transaction, the job_hypervolume row, its HypervolumeUpdated event
+    // and, when the front differs from the latest row's, a FrontChanged event
+    // with the trials added and removed.
+    bool RecordFront(const std::string& job_id, const HypervolumePoint& point,
+                     const std::vector<std::string>& front_trial_ids);
 
     // ---- Job events (WatchJob) ----
     // Appends a progress, front or hypervolume event (state events are written
