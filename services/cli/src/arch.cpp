@@ -90,10 +90,13 @@ int Sample(const Args& args) {
 }  // namespace
 
 int Arch(const Args& args) {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
         std::cout << "usage: hilnas arch analyze MODEL.json [--layers]\n"
                      "       hilnas arch sample [--space FILE] [--n N] [--seed S]\n";
-        return args.empty() ? 2 : 0;
+        return 0;
+    }
+    if (args.empty()) {
+        throw InvalidArgument("give analyze or sample (see hilnas arch --help)", "subcommand");
     }
     const Args rest(args.begin() + 1, args.end());
     if (args[0] == "analyze") return Analyze(rest);

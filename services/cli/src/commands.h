@@ -8,6 +8,11 @@
 #include "hilnas/common/config.h"
 #include "hilnas/rpc/channel.h"
 
+namespace hilnas::firmware {
+struct BuildOptions;
+struct FirmwareBuild;
+}  // namespace hilnas::firmware
+
 namespace hilnas::cli {
 
 using Args = std::vector<std::string>;
@@ -25,6 +30,13 @@ int Front(const Args& args);
 int Cancel(const Args& args);
 int Watch(const Args& args);
 int Local(const Args& args);
+int Export(const Args& args);
+int Report(const Args& args);
+
+// A firmware build as one JSON object: board, ELF path `elf`, toolchain,
+// runtime, section sizes, flash and static RAM bytes, arena bytes.
+std::string DescribeFirmwareBuild(const firmware::FirmwareBuild& build,
+                                  const firmware::BuildOptions& options, const std::string& elf);
 
 // Options every command that talks to the controller takes.
 void AddClientOptions(ConfigSchema& schema);

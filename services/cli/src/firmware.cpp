@@ -31,6 +31,27 @@ std::string ReadText(const std::string& path) {
 
 }  // namespace
 
+std::string DescribeFirmwareBuild(const firmware::FirmwareBuild& build,
+                                  const firmware::BuildOptions& options, const std::string& elf) {
+    nlohmann::ordered_json j;
+    j["board"] = options.board;
+    j["elf"] = elf;
+    j["toolchain"] = build.toolchain;
+    j["runtime"] = options.runtime_variant;
+    j["energy_mode"] = options.energy_mode;
+    j["sections"] = {{".isr_vector", build.sizes.isr_vector},
+                     {".text", build.sizes.text},
+                     {".rodata", build.sizes.rodata},
+                     {".ARM.exidx", build.sizes.exidx},
+                     {".data", build.sizes.data},
+                     {".bss", build.sizes.bss},
+                     {".stack", build.sizes.stack}};
+    j["flash_bytes"] = build.sizes.flash_bytes();
+    j["static_ram_bytes"] = build.sizes.static_ram_bytes();
+    j["arena_bytes"] = build.arena_bytes;
+    return j.dump();
+}
+
 int Codegen(const Args& args) {
     ConfigSchema schema;
     schema.Add({"o", OptionType::kString, "", "output directory for model.h and model.c"});
@@ -50,9 +71,13 @@ int Codegen(const Args& args) {
 
 int Artifact(const Args& args) {
     if (args.empty() || (args[0] != "random" && args[0] != "show")) {
-        std::cout << "usage: hilnas artifact random MODEL.json -o FILE [--seed S]\n"
-                     "       hilnas artifact show FILE\n";
-        return args.empty() ? 2 : (args[0] == "--help" ? 0 : 2);
+        if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+            std::cout << "usage: hilnas artifact random MODEL.json -o FILE [--seed S]\n"
+                         "       hilnas artifact show FILE\n";
+            return 0;
+        }
+        throw InvalidArgument("give random or show (see hilnas artifact --help)",
+                              args.empty() ? "subcommand" : args[0]);
     }
     const Args rest(args.begin() + 1, args.end());
     ConfigSchema schema;
@@ -100,9 +125,13 @@ int Artifact(const Args& args) {
 
 int Firmware(const Args& args) {
     if (args.empty() || args[0] != "build") {
-        std::cout << "usage: hilnas firmware build --board BOARD ARTIFACT -o DIR [--runtime "
-                     "cortex_m|reference] [--energy-mode]\n";
-        return args.empty() ? 2 : (args[0] == "--help" ? 0 : 2);
+        if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+            std::cout << "usage: hilnas firmware build --board BOARD ARTIFACT -o DIR [--runtime "
+                         "cortex_m|reference] [--energy-mode]\n";
+            return 0;
+        }
+        throw InvalidArgument("give build (see hilnas firmware --help)",
+                              args.empty() ? "subcommand" : args[0]);
     }
     ConfigSchema schema;
     const std::string boards = catalog::BoardTypeNames();
@@ -119,29 +148,14 @@ int Firmware(const Args& args) {
     const std::string path = OnlyPositional(config, "ARTIFACT");
     if (config.GetString("board").empty())
         throw InvalidArgument("is required (" + boards + ")", "--board");
+    catalog::FindBoardType(config.GetString("board"), "--board");  // before reading the file
     firmware::BuildOptions options;
     options.board = config.GetString("board");
     options.out_dir = config.GetString("o");
     options.runtime_variant = config.GetString("runtime");
     options.energy_mode = config.GetBool("energy_mode");
     const auto build = firmware::BuildFirmware(firmware::ReadArtifact(path), options);
-    nlohmann::ordered_json j;
-    j["board"] = options.board;
-    j["elf"] = build.elf;
-    j["toolchain"] = build.toolchain;
-    j["runtime"] = options.runtime_variant;
-    j["energy_mode"] = options.energy_mode;
-    j["sections"] = {{".isr_vector", build.sizes.isr_vector},
-                     {".text", build.sizes.text},
-                     {".rodata", build.sizes.rodata},
-                     {".ARM.exidx", build.sizes.exidx},
-                     {".data", build.sizes.data},
-                     {".bss", build.sizes.bss},
-                     {".stack", build.sizes.stack}};
-    j["flash_bytes"] = build.sizes.flash_bytes();
-    j["static_ram_bytes"] = build.sizes.static_ram_bytes();
-    j["arena_bytes"] = build.arena_bytes;
-    std::cout << j.dump() << "\n";
+    std::cout << DescribeFirmwareBuild(build, options, build.elf) << "\n";
     return 0;
 }
 

@@ -1,70 +1,21 @@
-// hilnas submit | jobs | job | trials | watch | front | cancel: the search
+// hilnas submit | jobs | job | trials | front | cancel: the search
 // service from the command line. Output is JSON (one object, or JSON lines for
 // streams) so it composes with jq and scripts.
-#include <google/protobuf/util/json_util.h>
-
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
-#include "commands.h"
 #include "hilnas/catalog/metrics.h"
 #include "hilnas/cli/yaml_message.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/rpc/status.h"
 #include "hilnas/v1/search_service.grpc.pb.h"
+#include "session.h"
 
 namespace hilnas::cli {
-
-namespace {
-
-std::string Print(const google::protobuf::Message& m) {
-    std::string out;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    if (!google::protobuf::util::MessageToJsonString(m, &out, options).ok()) {
-        throw Internal("cannot print the reply as JSON");
-    }
-    return out;
-}
-
-void Check(const grpc::Status& status, const ClientOptions& client) {
-    if (status.ok()) return;
-    const std::string text = rpc::DescribeStatus(status);
-    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-        status.error_code() == grpc::StatusCode::NOT_FOUND ||
-        status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-        status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-        throw InvalidArgument(text, "controller " + client.controller);
-    }
-    throw Unavailable(text, "controller " + client.controller);
-}
-
-struct Session {
-    ClientOptions client;
-    std::unique_ptr<v1::SearchService::Stub> stub;
-    Config config;
-};
-
-bool Open(const std::string& usage, const Args& args, Session& s,
-          const std::vector<OptionSpec>& extra = {}) {
-    ConfigSchema schema;
-    AddClientOptions(schema);
-    for (const auto& o : extra) schema.Add(o);
-    if (!LoadOrHelp(usage, schema, args, s.config)) return false;
-    s.client = ClientOptionsFrom(s.config);
-    s.stub = v1::SearchService::NewStub(rpc::MakeChannel(s.client.controller, s.client.channel));
-    return true;
-}
-
-const std::string& OneId(const Session& s, const char* what) {
-    if (s.config.positional().size() != 1) throw InvalidArgument("give one id", what);
-    return s.config.positional()[0];
-}
-
-}  // namespace
 
 int Submit(const Args& args) {
     Session s;
@@ -95,6 +46,9 @@ int Jobs(const Args& args) {
                {"page_token", OptionType::kString, "", "from the previous page"}})) {
         return 0;
     }
+    if (!s.config.positional().empty()) {
+        throw InvalidArgument("unexpected argument", s.config.positional().front());
+    }
     v1::ListJobsRequest req;
     req.mutable_page()->set_page_size(static_cast<int>(s.config.GetInt("page_size")));
     req.mutable_page()->set_page_token(s.config.GetString("page_token"));
@@ -120,80 +74,155 @@ int Job(const Args& args) {
 int Trials(const Args& args) {
     Session s;
     if (!Open("hilnas trials JOB_ID", args, s)) return 0;
-    v1::ListTrialsRequest req;
-    req.set_job_id(OneId(s, "JOB_ID"));
-    req.mutable_page()->set_page_size(1000);
-    v1::ListTrialsResponse resp;
-    auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
-    Check(s.stub->ListTrials(ctx.get(), req, &resp), s.client);
-    for (const auto& t : resp.trials()) std::cout << Print(t) << "\n";
+    for (const auto& t : s.ListTrials(OneId(s, "JOB_ID"))) std::cout << Print(t) << "\n";
     return 0;
 }
 
-int Front(const Args& args) {
-    Session s;
-    if (!Open("hilnas front JOB_ID [--table]", args, s,
-              {{"table", OptionType::kBool, "false", "one row per trial instead of JSON"}})) {
-        return 0;
-    }
-    v1::GetParetoFrontRequest req;
-    req.set_job_id(OneId(s, "JOB_ID"));
-    v1::ParetoFront front;
-    auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
-    Check(s.stub->GetParetoFront(ctx.get(), req, &front), s.client);
-    if (!s.config.GetBool("table")) {
-        std::cout << Print(front) << "\n";
-        return 0;
-    }
-    // Each value with where it came from: computed (cost model), evaluated (host
-    // int8 runtime), measured, estimated, emulated (QEMU instruction counts).
-    auto tagged = [](double value, v1::MetricSource source) {
-        static const char* const kTags[] = {"?",        "computed",  "evaluated",
-                                            "measured", "estimated", "emulated"};
-        const int i = static_cast<int>(source);
-        char cell[64];
-        std::snprintf(cell, sizeof cell, "%.6g %s", value, i >= 0 && i < 6 ? kTags[i] : "?");
-        return std::string(cell);
-    };
+namespace {
+
+// One row of the front: each objective with where it came from (computed by the
+// cost model, evaluated on the host int8 runtime, measured, estimated, or
+// emulated by QEMU), the energy a measurement carries, and the accuracies.
+struct FrontCell {
+    bool present = false;
+    double value = 0;
+    v1::MetricSource source = v1::METRIC_SOURCE_UNSPECIFIED;
+};
+
+struct FrontRow {
+    const v1::Trial* trial = nullptr;
+    std::vector<FrontCell> objectives;  // in the front's objective order
+    FrontCell energy;                   // the newest measurement's
+    double val_accuracy = std::nan("");
+    double test_accuracy = std::nan("");
+};
+
+struct FrontTable {
+    std::vector<FrontRow> rows;
     // Measured trials carry an energy figure even when the job does not optimise it.
     bool energy_column = false;
-    for (const v1::Trial& t : front.trials()) energy_column |= t.measurements_size() > 0;
-    for (int o : front.objectives()) energy_column = energy_column && o != v1::OBJECTIVE_ENERGY_UJ;
-    std::printf("%-6s", "trial");
+};
+
+FrontTable Tabulate(const v1::ParetoFront& front) {
+    FrontTable table;
+    for (const v1::Trial& t : front.trials()) table.energy_column |= t.measurements_size() > 0;
     for (int o : front.objectives()) {
-        std::string name = v1::Objective_Name(static_cast<v1::Objective>(o));
-        std::printf(" %22s", name.substr(std::string("OBJECTIVE_").size()).c_str());
+        table.energy_column = table.energy_column && o != v1::OBJECTIVE_ENERGY_UJ;
     }
-    if (energy_column) std::printf(" %22s", "ENERGY_UJ");
-    // Selection is on the validation split; the test split is reported only.
-    std::printf(" %9s %9s  %s\n", "val_acc", "test_acc", "trial id");
     for (const v1::Trial& t : front.trials()) {
-        std::printf("%-6d", t.number());
+        FrontRow row;
+        row.trial = &t;
         for (int o : front.objectives()) {
-            std::string cell = "-";
+            FrontCell cell;
             for (const auto& v : t.objectives()) {
-                if (v.objective() == o) cell = tagged(v.value(), v.source());
+                if (v.objective() == o) cell = {true, v.value(), v.source()};
             }
-            std::printf(" %22s", cell.c_str());
+            row.objectives.push_back(cell);
         }
-        if (energy_column) {
-            const std::string cell =
-                t.measurements_size() > 0
-                    ? tagged(t.measurements(t.measurements_size() - 1).energy_uj(),
-                             t.measurements(t.measurements_size() - 1).energy_source())
-                    : "-";
-            std::printf(" %22s", cell.c_str());
+        if (t.measurements_size() > 0) {
+            const v1::Measurement& m = t.measurements(t.measurements_size() - 1);
+            row.energy = {true, m.energy_uj(), m.energy_source()};
         }
-        double val = std::nan(""), test = std::nan("");
+        // Selection is on the validation split; the test split is reported only.
         for (const auto& m : t.metrics()) {
-            if (m.name() == catalog::kInt8ValAccuracy) val = m.value();
-            if (m.name() == catalog::kInt8TestAccuracy) test = m.value();
+            if (m.name() == catalog::kInt8ValAccuracy) row.val_accuracy = m.value();
+            if (m.name() == catalog::kInt8TestAccuracy) row.test_accuracy = m.value();
         }
-        std::printf(" %9.4f %9.4f  %s\n", val, test, t.trial_id().c_str());
+        table.rows.push_back(std::move(row));
+    }
+    return table;
+}
+
+std::string Number(double value) {
+    if (std::isnan(value)) return "";
+    char text[32];  // the shortest text that reads back as the same double
+    const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+    return std::string(text, end);
+}
+
+void PrintFrontTable(const v1::ParetoFront& front) {
+    const FrontTable table = Tabulate(front);
+    auto tagged = [](const FrontCell& cell) {
+        if (!cell.present) return std::string("-");
+        char text[64];
+        std::snprintf(text, sizeof text, "%.6g %s", cell.value, SourceName(cell.source).c_str());
+        return std::string(text);
+    };
+    std::printf("%-6s", "trial");
+    for (int o : front.objectives()) std::printf(" %22s", ObjectiveName(o).c_str());
+    if (table.energy_column) std::printf(" %22s", "ENERGY_UJ");
+    std::printf(" %9s %9s  %s\n", "val_acc", "test_acc", "trial id");
+    for (const FrontRow& row : table.rows) {
+        std::printf("%-6d", row.trial->number());
+        for (const FrontCell& cell : row.objectives) std::printf(" %22s", tagged(cell).c_str());
+        if (table.energy_column) std::printf(" %22s", tagged(row.energy).c_str());
+        std::printf(" %9.4f %9.4f  %s\n", row.val_accuracy, row.test_accuracy,
+                    row.trial->trial_id().c_str());
     }
     std::printf(
         "%zu trials on the front, hypervolume %.6g (objectives over the job's reference point)\n",
         static_cast<size_t>(front.trials_size()), front.hypervolume());
+}
+
+// CSV: one header row, then one row per trial; values in full precision,
+// each objective followed by its source.
+void PrintFrontCsv(const v1::ParetoFront& front) {
+    const FrontTable table = Tabulate(front);
+    auto lower = [](std::string text) {
+        for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return text;
+    };
+    std::string header = "trial,trial_id";
+    for (int o : front.objectives()) {
+        const std::string name = lower(ObjectiveName(o));
+        header += "," + name + "," + name + "_source";
+    }
+    if (table.energy_column) header += ",energy_uj,energy_uj_source";
+    header += std::string(",") + catalog::kInt8ValAccuracy + "," + catalog::kInt8TestAccuracy;
+    std::cout << header << "\n";
+    auto cells = [](const FrontCell& cell) {
+        return cell.present ? Number(cell.value) + "," + SourceName(cell.source) : ",";
+    };
+    for (const FrontRow& row : table.rows) {
+        // Trial ids are UUIDs and sources are words: nothing here needs quoting.
+        std::string line = std::to_string(row.trial->number()) + "," + row.trial->trial_id();
+        for (const FrontCell& cell : row.objectives) line += "," + cells(cell);
+        if (table.energy_column) line += "," + cells(row.energy);
+        line += "," + Number(row.val_accuracy) + "," + Number(row.test_accuracy);
+        std::cout << line << "\n";
+    }
+}
+
+}  // namespace
+
+int Front(const Args& args) {
+    Session s;
+    if (!Open("hilnas front JOB_ID [--format json|table|csv] [--table]", args, s,
+              {{"format", OptionType::kString, "json", "json, table or csv"},
+               {"table", OptionType::kBool, "false", "the same as --format table"}})) {
+        return 0;
+    }
+    OutputFormat format = ParseFormat(s.config.GetString("format"));
+    if (s.config.GetBool("table")) {
+        if (s.config.SourceOf("format") != Config::Source::kDefault &&
+            format != OutputFormat::kTable) {
+            throw InvalidArgument("conflicts with --format " + s.config.GetString("format"),
+                                  "--table");
+        }
+        format = OutputFormat::kTable;
+    }
+    const v1::ParetoFront front = s.GetParetoFront(OneId(s, "JOB_ID"));
+    switch (format) {
+        case OutputFormat::kJson:
+            std::cout << Print(front) << "\n";
+            break;
+        case OutputFormat::kTable:
+            PrintFrontTable(front);
+            break;
+        case OutputFormat::kCsv:
+            PrintFrontCsv(front);
+            break;
+    }
     return 0;
 }
 
@@ -210,26 +239,6 @@ int Cancel(const Args& args) {
     auto ctx = rpc::MakeContext(s.client.timeout, s.client.channel.token);
     Check(s.stub->CancelJob(ctx.get(), req, &job), s.client);
     std::cout << Print(job) << "\n";
-    return 0;
-}
-
-int Watch(const Args& args) {
-    Session s;
-    if (!Open("hilnas watch JOB_ID [--after EVENT_ID]", args, s,
-              {{"after", OptionType::kInt, "0", "resume after this event id"}})) {
-        return 0;
-    }
-    v1::WatchJobRequest req;
-    req.set_job_id(OneId(s, "JOB_ID"));
-    req.set_after_event_id(s.config.GetInt("after"));
-    grpc::ClientContext ctx;  // no deadline: it follows the job to its end
-    if (!s.client.channel.token.empty()) {
-        ctx.AddMetadata("authorization", "Bearer " + s.client.channel.token);
-    }
-    auto reader = s.stub->WatchJob(&ctx, req);
-    v1::JobEvent event;
-    while (reader->Read(&event)) std::cout << Print(event) << std::endl;
-    Check(reader->Finish(), s.client);
     return 0;
 }
 

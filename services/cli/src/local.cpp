@@ -15,8 +15,12 @@ namespace hilnas::cli {
 
 int Local(const Args& args) {
     if (args.empty() || args[0] != "db") {
-        std::cout << "usage: hilnas local db [--dir DIR] [--port N]\n";
-        return args.empty() ? 2 : (args[0] == "--help" ? 0 : 2);
+        if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+            std::cout << "usage: hilnas local db [--dir DIR] [--port N]\n";
+            return 0;
+        }
+        throw InvalidArgument("give db (see hilnas local --help)",
+                              args.empty() ? "subcommand" : args[0]);
     }
     ConfigSchema schema;
     schema.Add({"dir", OptionType::kString, ".hilnas/local/pg", "where the cluster lives"})

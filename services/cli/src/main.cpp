@@ -15,7 +15,8 @@ struct Command {
     int (*run)(const hilnas::cli::Args& args);
 };
 
-int Version(const hilnas::cli::Args& /*args*/) {
+int Version(const hilnas::cli::Args& args) {
+    if (!args.empty()) throw hilnas::InvalidArgument("takes no arguments", args.front());
     std::cout << "hilnas " << hilnas::Version() << "\n";
     return 0;
 }
@@ -28,8 +29,12 @@ constexpr Command kCommands[] = {
     {"jobs", "list jobs, newest first", hilnas::cli::Jobs},
     {"job", "show one job", hilnas::cli::Job},
     {"trials", "list a job's trials (JSON lines)", hilnas::cli::Trials},
-    {"watch", "follow a job's events until it ends (JSON lines)", hilnas::cli::Watch},
+    {"watch", "follow a job to its end: a progress line on a terminal, JSON lines piped",
+     hilnas::cli::Watch},
     {"front", "show a job's Pareto front and hypervolume", hilnas::cli::Front},
+    {"export", "write a trial's model as its int8 artifact, C sources or a flashable ELF",
+     hilnas::cli::Export},
+    {"report", "write a job's results as one self-contained HTML page", hilnas::cli::Report},
     {"cancel", "cancel a job; running trials stop at their next heartbeat", hilnas::cli::Cancel},
     {"arch", "analyze a model's costs, or sample a search space", hilnas::cli::Arch},
     {"artifact", "make a random int8 artifact for a model, or show one", hilnas::cli::Artifact},

@@ -1,5 +1,7 @@
 #include "hilnas/testing/controller.h"
 
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -37,9 +39,17 @@ Process Start(const std::string& dsn, const std::string& dir, const std::string&
 
 ControllerProcess::ControllerProcess(const std::string& dsn, const std::string& dir,
                                      const std::vector<std::string>& extra_args)
-    : dir_(dir),
+    : dsn_(dsn),
+      dir_(dir),
+      extra_args_(extra_args),
       address_("127.0.0.1:" + std::to_string(store::FreeLoopbackPort())),
       process_(Start(dsn, dir, address_, extra_args)) {}
+
+void ControllerProcess::KillAndRestart() {
+    ::kill(process_.pid(), SIGKILL);
+    process_.WaitFor(std::chrono::seconds(30));
+    process_ = Start(dsn_, dir_, address_, extra_args_);
+}
 
 std::string ControllerProcess::Log() const {
     return Slurp((std::filesystem::path(dir_) / "controller.log").string());

@@ -18,9 +18,14 @@ class ControllerProcess {
     const std::string& address() const { return address_; }
     std::string Log() const;  // what it wrote so far
     Process& process() { return process_; }
+    // SIGKILL (no chance to tidy up), then the same controller again on the
+    // same address and database; returns once it serves, like the constructor.
+    void KillAndRestart();
 
   private:
+    std::string dsn_;
     std::string dir_;
+    std::vector<std::string> extra_args_;
     std::string address_;
     Process process_;
 };
