@@ -12,7 +12,11 @@
 #            Secret references, Service and PDB selectors, probe ports, the
 #            GPU request, resources, the kustomization, and every container's
 #            command line, environment and mounted config files run through
-#            the program's option loader
+#            the program's option loader; the controller runs as one
+#            Deployment of 2 or more replicas (RollingUpdate), each with the
+#            scheduler enabled (they elect its leader), no probe asks for the
+#            leader-only health name, and its PodDisruptionBudget lets one
+#            pod go at a time while others stay
 #   grafana  deploy/grafana/*.json: dashboard structure, panels, the
 #            datasource and template variables every query uses
 #            (tests/integration/grafana_dashboard_pgtest.cpp runs the queries)
@@ -89,6 +93,50 @@ SUBCOMMANDS = {"hilnas-trainer": {"work", "train", "info"},
                "hilnas-controller": {"migrate"}}
 # Programs that serve grpc.health.v1.Health (controller/src/server.cpp).
 GRPC_HEALTH = {"hilnas-controller"}
+# SERVING on the scheduler's leader only (controller/include/hilnas/controller/
+# server.h kLeaderHealthName): a probe on it would fail on every follower.
+LEADER_HEALTH_NAME = "hilnas.controller.SchedulerLeader"
+BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
+              "false": False, "0": False, "no": False, "off": False}
+
+def effective_option(argv, env, key):
+    """The value of option `key` the program would see, as text (None: the
+    default): defaults < config file < environment < flags, as in
+    services/common/include/hilnas/common/config.h."""
+    value = None
+    args = argv[1:]
+    config_file = env.get("HILNAS_CONFIG")
+    for i, a in enumerate(args):
+        if a == "--config" and i + 1 < len(args):
+            config_file = args[i + 1]
+        elif a.startswith("--config="):
+            config_file = a[len("--config="):]
+    if config_file and os.path.exists(config_file):
+        try:
+            conf = yaml.safe_load(open(config_file)) or {}
+        except yaml.YAMLError:
+            conf = {}
+        node, found = conf, True
+        for part in key.split("."):
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                found = False
+                break
+        if not found and isinstance(conf, dict) and key in conf:
+            node, found = conf[key], True
+        if found and not isinstance(node, (dict, list)):
+            value = ("true" if node else "false") if isinstance(node, bool) else str(node)
+    env_name = "HILNAS_" + key.replace(".", "_").upper()
+    if env_name in env:
+        value = env[env_name]
+    spellings = {key, key.replace(".", "-"), key.replace("_", "-"),
+                 key.replace(".", "-").replace("_", "-")}
+    for a in args:
+        name, eq, v = a[2:].partition("=") if a.startswith("--") else ("", "", "")
+        if name in spellings:
+            value = v if eq else "true"  # a bare boolean flag means true
+    return value
 
 def program_env_names(binary, subcommand):
     """The HILNAS_* variables `binary [subcommand] --help` lists as options."""
@@ -285,6 +333,7 @@ def check_k8s(k8s_dir, binaries):
     services = [(w, d) for w, f, d in objects if d["kind"] == "Service"]
     gpu_trainers = 0
     controller_replicas = 0
+    controller_pod_labels = None
     for where, d in deployments:
         spec = d.get("spec")
         if not unknown_keys(f"{where} spec", spec, "Deployment.spec"):
@@ -298,6 +347,11 @@ def check_k8s(k8s_dir, binaries):
             error(where, "spec.selector.matchLabels is required")
         elif not matches(selector, labels):
             error(where, "spec.selector.matchLabels does not match spec.template.metadata.labels")
+        strategy = spec.get("strategy") or {}
+        if d["metadata"]["name"] == "hilnas-controller" and \
+                strategy.get("type", "RollingUpdate") != "RollingUpdate":
+            error(where, "spec.strategy must be RollingUpdate: the replicas elect the scheduler's "
+                         "leader, and Recreate would stop them all (no API, no scheduler) in a rollout")
         pod = template.get("spec")
         if not unknown_keys(f"{where} pod spec", pod, "pod"):
             continue
@@ -403,6 +457,15 @@ def check_k8s(k8s_dir, binaries):
                     continue
                 h = probe[handlers[0]]
                 if handlers[0] == "grpc":
+                    if not isinstance(h, dict):
+                        error(pw, "grpc must be a mapping")
+                        continue
+                    for k in h:
+                        if k not in ("port", "service"):
+                            error(pw, f"grpc: unknown field '{k}'")
+                    if h.get("service") == LEADER_HEALTH_NAME:
+                        error(pw, f"must not probe {LEADER_HEALTH_NAME}: it is SERVING on the "
+                                  "scheduler's leader only, so every follower would fail it")
                     if program not in GRPC_HEALTH:
                         error(pw, f"{program or 'this container'} serves no grpc.health.v1")
                     if not is_int(h.get("port")) or h["port"] not in ports:
@@ -413,8 +476,14 @@ def check_k8s(k8s_dir, binaries):
                         error(pw, f"port {port!r} is not a port of the container")
             if "nvidia.com/gpu" in (res.get("limits") or {}) and program == "hilnas-trainer":
                 gpu_trainers += 1
-            if program == "hilnas-controller" and d["metadata"]["name"] == "hilnas-controller":
-                controller_replicas = spec.get("replicas") or 0
+            if program == "hilnas-controller":
+                if d["metadata"]["name"] != "hilnas-controller":
+                    error(cw, "runs hilnas-controller outside Deployment hilnas-controller: its "
+                              "replicas elect the scheduler's leader among themselves, no separate "
+                              "scheduler Deployment")
+                else:
+                    controller_replicas = spec.get("replicas") if is_int(spec.get("replicas")) else 0
+                    controller_pod_labels = labels
             # The container's command line and environment through the program.
             argv = [mounted.get(a, a) for a in (c.get("command") or []) + (c.get("args") or [])]
             if not argv:
@@ -424,8 +493,14 @@ def check_k8s(k8s_dir, binaries):
                 if a.startswith("/etc/hilnas/") and a not in mounted:
                     error(cw, f"reads {a}, which no ConfigMap mount provides")
             load_options(cw, binaries, argv, env)
+            if program == "hilnas-controller":
+                enabled = effective_option(argv, env, "scheduler.enabled")
+                if enabled is not None and BOOL_WORDS.get(enabled.strip().lower()) is not True:
+                    error(cw, f"scheduler.enabled is {enabled!r}: every replica runs the scheduler "
+                              "(one leads, the others take over when it goes)")
     if controller_replicas < 2:
-        error("controller", "Deployment hilnas-controller must run at least 2 replicas")
+        error("controller", "Deployment hilnas-controller must run at least 2 replicas "
+                            "(a follower takes over the scheduler when the leader goes)")
     if gpu_trainers < 1:
         error("trainer", "no Deployment runs hilnas-trainer with an nvidia.com/gpu limit")
 
@@ -452,15 +527,38 @@ def check_k8s(k8s_dir, binaries):
                 if target not in names and target not in names.values():
                     error(where, f"targetPort {target!r} is not a port of Deployment {d['metadata']['name']}")
             service_ports.setdefault(s["metadata"]["name"], set()).add(p.get("port"))
+    controller_pdb = False
     for where, f, doc in objects:
         if doc["kind"] == "PodDisruptionBudget":
             spec = doc.get("spec")
             if not unknown_keys(f"{where} spec", spec, "PodDisruptionBudget.spec"):
                 continue
             sel = (spec.get("selector") or {}).get("matchLabels") or {}
-            if not any(matches(sel, ((d["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {})
-                       for _, d in deployments):
+            selected = [d for _, d in deployments
+                        if matches(sel, ((d["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {})]
+            if not selected:
                 error(where, "spec.selector matches no Deployment's pod labels")
+                continue
+            if controller_pod_labels is not None and matches(sel, controller_pod_labels):
+                controller_pdb = True
+            pods = sum(d["spec"]["replicas"] for d in selected if is_int(d["spec"].get("replicas")))
+            bounds = [k for k in ("minAvailable", "maxUnavailable") if k in spec]
+            if len(bounds) != 1:
+                error(where, "needs exactly one of minAvailable, maxUnavailable")
+                continue
+            n = spec[bounds[0]]
+            if not is_int(n):
+                error(where, f"{bounds[0]} must be an integer (a count of the {pods} pods it covers)")
+                continue
+            # minAvailable in [1, pods): one pod may go, one stays; likewise maxUnavailable.
+            if pods < 2:
+                error(where, f"covers {pods} pod(s): it needs 2 or more, so that one may be "
+                             "evicted while another stays")
+            elif not 1 <= n < pods:
+                error(where, f"{bounds[0]}: {n} with {pods} pods must be from 1 to {pods - 1}: "
+                             "at least one pod may be evicted and at least one stays")
+    if controller_pod_labels is not None and not controller_pdb:
+        error("controller", "no PodDisruptionBudget selects Deployment hilnas-controller's pods")
     # The trainers reach the controller through its Service.
     for (kind, name), doc in by_kind.items():
         if kind != "ConfigMap":
