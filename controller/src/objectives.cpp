@@ -1,6 +1,7 @@
 #include "hilnas/controller/objectives.h"
 
 #include <cctype>
+#include <limits>
 #include <sstream>
 
 #include "hilnas/arch/cost.h"
@@ -36,17 +37,21 @@ std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model) {
                   v1::METRIC_SOURCE_COMPUTED)};
 }
 
-std::string BreachedLimit(const v1::JobSpec& spec,
-                          const std::vector<v1::ObjectiveValue>& objectives) {
+namespace {
+
+// Every limit a job spec can set, in one table: BreachedLimit and
+// LimitConstraints both read it.
+struct Limit {
+    v1::Objective objective;
+    bool set;
+    double max;
+    const char* name;
+    const char* field;
+};
+
+std::vector<Limit> LimitsOf(const v1::JobSpec& spec) {
     const v1::Constraints& c = spec.constraints();
-    struct Limit {
-        v1::Objective objective;
-        bool set;
-        double max;
-        const char* name;
-        const char* field;
-    };
-    const Limit limits[] = {
+    return {
         {v1::OBJECTIVE_ERROR, c.has_max_error(), c.max_error(), "error", "max_error"},
         {v1::OBJECTIVE_LATENCY_MS, c.has_max_latency_ms(), c.max_latency_ms(), "latency_ms",
          "max_latency_ms"},
@@ -59,7 +64,13 @@ std::string BreachedLimit(const v1::JobSpec& spec,
         {v1::OBJECTIVE_MACS, c.has_max_macs(), static_cast<double>(c.max_macs()), "macs",
          "max_macs"},
     };
-    for (const Limit& l : limits) {
+}
+
+}  // namespace
+
+std::string BreachedLimit(const v1::JobSpec& spec,
+                          const std::vector<v1::ObjectiveValue>& objectives) {
+    for (const Limit& l : LimitsOf(spec)) {
         if (!l.set) continue;
         for (const v1::ObjectiveValue& v : objectives) {
             if (v.objective() != l.objective || !(v.value() > l.max)) continue;
@@ -74,6 +85,21 @@ std::string BreachedLimit(const v1::JobSpec& spec,
         }
     }
     return {};
+}
+
+std::vector<double> LimitConstraints(
+    const v1::JobSpec& spec,
+    const google::protobuf::RepeatedPtrField<v1::ObjectiveValue>& objectives) {
+    std::vector<double> out;
+    for (const Limit& l : LimitsOf(spec)) {
+        if (!l.set || l.objective == v1::OBJECTIVE_MACS) continue;
+        double value = std::numeric_limits<double>::quiet_NaN();
+        for (const v1::ObjectiveValue& v : objectives) {
+            if (v.objective() == l.objective) value = v.value();
+        }
+        out.push_back(l.max > 0 ? value / l.max - 1.0 : value - l.max);
+    }
+    return out;
 }
 
 std::vector<v1::Metric> PredictionMetrics(const v1::Model& model) {

@@ -11,6 +11,7 @@
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/candidate.h"
 #include "hilnas/controller/job_spec.h"
+#include "hilnas/controller/objectives.h"
 #include "hilnas/optimizer/nas_domain.h"
 #include "hilnas/optimizer/optimizer.h"
 #include "hilnas/optimizer/pareto.h"
@@ -255,6 +256,9 @@ void Scheduler::AdvanceJob(const v1::Job& job_in, PassStats& stats) {
     std::vector<v1::Trial> complete;
     std::vector<optimizer::Observation> observed;
     std::vector<std::string> observed_ids;
+    // mobo models the measured limits; random and nsga2 would take a trial
+    // that broke one for an ordinary observation, so they see it as failed.
+    const bool models_constraints = OptimizerName(spec.optimizer().kind()) == "mobo";
     std::vector<Vector> pending;
     for (const v1::Trial& t : trials) {
         last_number = std::max(last_number, t.number());
@@ -269,7 +273,7 @@ void Scheduler::AdvanceJob(const v1::Job& job_in, PassStats& stats) {
             case v1::TRIAL_COMPLETE:
                 ++finished;
                 if (auto y = ObjectivesOf(spec, t)) {
-                    observed.push_back({EncodingOf(t), *y});
+                    observed.push_back({EncodingOf(t), *y, LimitConstraints(spec, t.objectives())});
                     observed_ids.push_back(t.trial_id());
                     complete.push_back(t);
                 }
@@ -280,6 +284,17 @@ void Scheduler::AdvanceJob(const v1::Job& job_in, PassStats& stats) {
             case v1::TRIAL_FAILED:
             case v1::TRIAL_STALE:
                 if (t.state() != v1::TRIAL_INFEASIBLE) ++finished;
+                if (t.state() == v1::TRIAL_INFEASIBLE && models_constraints) {
+                    // It broke a measured limit: its figures still teach the
+                    // objective models, and its constraint values the model of
+                    // each limit (which weighs the acquisition); never on the front.
+                    if (auto y = ObjectivesOf(spec, t)) {
+                        observed.push_back(
+                            {EncodingOf(t), *y, LimitConstraints(spec, t.objectives())});
+                        observed_ids.push_back(t.trial_id());
+                        break;
+                    }
+                }
                 // Known bad: the optimiser must not suggest it again.
                 observed.push_back(
                     {EncodingOf(t), Vector(static_cast<size_t>(spec.objectives_size()),

@@ -69,6 +69,31 @@ TEST(BreachedLimit, AtTheLimitOrWithoutLimitsNothingIsBreached) {
               "");
 }
 
+TEST(LimitConstraints, AgreeWithBreachedLimitAndSayWhatIsNotKnown) {
+    v1::JobSpec spec;
+    spec.mutable_constraints()->set_max_error(0.3);
+    spec.mutable_constraints()->set_max_latency_ms(10);
+    spec.mutable_constraints()->set_max_flash_bytes(65536);
+    spec.mutable_constraints()->set_max_macs(1000000);  // exact before training: not modelled
+    google::protobuf::RepeatedPtrField<v1::ObjectiveValue> values;
+    *values.Add() = Value(v1::OBJECTIVE_ERROR, 0.15, v1::METRIC_SOURCE_EVALUATED);
+    *values.Add() = Value(v1::OBJECTIVE_LATENCY_MS, 12.5, v1::METRIC_SOURCE_EMULATED);
+    const std::vector<double> c = LimitConstraints(spec, values);
+    // error, latency, flash: in the spec's fixed order, one per limit set but MACs.
+    ASSERT_EQ(c.size(), 3u);
+    EXPECT_DOUBLE_EQ(c[0], 0.15 / 0.3 - 1.0);  // held: below zero
+    EXPECT_DOUBLE_EQ(c[1], 12.5 / 10 - 1.0);   // broken: above zero
+    EXPECT_TRUE(std::isnan(c[2]));             // not measured yet
+    // A constraint is broken exactly when BreachedLimit names a limit.
+    const std::vector<v1::ObjectiveValue> list(values.begin(), values.end());
+    EXPECT_THAT(BreachedLimit(spec, list), HasSubstr("max_latency_ms"));
+    values.Mutable(1)->set_value(10);
+    EXPECT_EQ(LimitConstraints(spec, values)[1], 0.0);
+    EXPECT_EQ(BreachedLimit(spec, std::vector<v1::ObjectiveValue>(values.begin(), values.end())),
+              "");
+    EXPECT_TRUE(LimitConstraints(v1::JobSpec(), values).empty());
+}
+
 v1::Metric Metric(const char* name, double value) {
     v1::Metric m;
     m.set_name(name);

@@ -38,6 +38,15 @@ std::vector<v1::ObjectiveValue> MeasurementObjectives(const v1::Measurement& mea
 std::string BreachedLimit(const v1::JobSpec& spec,
                           const std::vector<v1::ObjectiveValue>& objectives);
 
+// The spec's measured limits as the optimiser's constraints, in the spec's
+// fixed order (error, latency, energy, SRAM, flash; those set): value / limit
+// - 1, which holds when <= 0; NaN where the trial has no such figure yet.
+// MACs are left out: the search space never proposes a candidate over
+// max_macs (the limit is checked exactly before training).
+std::vector<double> LimitConstraints(
+    const v1::JobSpec& spec,
+    const google::protobuf::RepeatedPtrField<v1::ObjectiveValue>& objectives);
+
 // The cost model's objectives for a model, for candidates before training.
 std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model);
 
