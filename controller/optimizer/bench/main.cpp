@@ -395,6 +395,8 @@ int Benchmark(const Args& a) {
         }
     }
     std::atomic<size_t> next{0};
+    std::mutex progress_mutex;
+    size_t done = 0;
     auto worker = [&]() {
         for (size_t t = next++; t < tasks.size(); t = next++) {
             Task& task = tasks[t];
@@ -422,6 +424,16 @@ int Benchmark(const Args& a) {
             } catch (const std::exception& e) {
                 task.error = e.what();
             }
+            // Progress on stderr: the run, its final hypervolume, its time.
+            const std::lock_guard<std::mutex> lock(progress_mutex);
+            std::fprintf(stderr, "[%zu/%zu] %s %s seed %d: %s\n", ++done, tasks.size(),
+                         problem.name.c_str(), col.label.c_str(), task.seed,
+                         task.error.empty() ? ("hypervolume " +
+                                               std::to_string(bench::NormalizedHypervolume(
+                                                   problem, task.ys, task.ys.size())) +
+                                               " in " + std::to_string(task.seconds) + " s")
+                                                  .c_str()
+                                            : task.error.c_str());
         }
     };
     std::vector<std::thread> threads;

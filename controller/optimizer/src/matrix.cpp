@@ -4,6 +4,7 @@
 #include <string>
 
 #include "hilnas/common/errors.h"
+#include "parallel.h"
 
 namespace hilnas::optimizer {
 
@@ -82,9 +83,14 @@ void SolveUpperTransposed(const Matrix& l, double* b) {
 void SolveLowerColumns(const Matrix& l, Matrix& b) {
     const int n = l.rows;
     const int m = b.cols;
-    // Blocks of columns so that the block of B being solved stays in cache.
+    // Blocks of columns so that the block of B being solved stays in cache;
+    // blocks are independent, so large solves spread them over the cores
+    // (each column sees the same operations in the same order either way).
     constexpr int kBlock = 64;
-    for (int c0 = 0; c0 < m; c0 += kBlock) {
+    constexpr double kParallelWork = 4e6;  // multiply-adds below which threads cost more
+    const size_t blocks = static_cast<size_t>((m + kBlock - 1) / kBlock);
+    auto solve_block = [&](size_t block) {
+        const int c0 = static_cast<int>(block) * kBlock;
         const int c1 = c0 + kBlock < m ? c0 + kBlock : m;
         for (int i = 0; i < n; ++i) {
             const double* li = l.row(i);
@@ -98,6 +104,11 @@ void SolveLowerColumns(const Matrix& l, Matrix& b) {
             const double inv = 1.0 / li[i];
             for (int c = c0; c < c1; ++c) bi[c] *= inv;
         }
+    };
+    if (0.5 * n * static_cast<double>(n) * m >= kParallelWork && blocks > 1) {
+        internal::ParallelFor(blocks, solve_block);
+    } else {
+        for (size_t block = 0; block < blocks; ++block) solve_block(block);
     }
 }
 

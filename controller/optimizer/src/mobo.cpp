@@ -141,9 +141,15 @@ class Mobo : public Optimizer {
         const Matrix px = Inputs(pool);
         std::vector<GaussianProcess::CandidateState> objective_states(objective_gps.size());
         std::vector<GaussianProcess::CandidateState> constraint_states(constraint_gps.size());
+        // One suggestion under UCB needs no fantasy, so not the full posterior
+        // variance either: the optimism uses the first-order part's alone
+        // (about half the work on long histories).
+        const bool thompson = settings_.acquisition == Acquisition::kThompson;
+        const bool first_order_only = batch == 1 && !thompson && settings_.fit.additive;
         ParallelFor(objective_gps.size() + constraint_gps.size(), [&](size_t g) {
             if (g < objective_gps.size()) {
-                objective_states[g] = objective_gps[g].Candidates(px);
+                objective_states[g] = first_order_only ? objective_gps[g].FirstOrderCandidates(px)
+                                                       : objective_gps[g].Candidates(px);
             } else {
                 const size_t c = g - objective_gps.size();
                 constraint_states[c] = constraint_gps[c].Candidates(px);
@@ -153,7 +159,6 @@ class Mobo : public Optimizer {
         std::vector<char> used(pool.size(), 0);
         std::set<Vector> refined_picks;
         std::vector<Suggestion> out;
-        const bool thompson = settings_.acquisition == Acquisition::kThompson;
         for (int b = 0; b < batch; ++b) {
             scalariser.weights = SampleWeights(m, settings_.scalarisation, rng);
             for (double& w : scalariser.weights) {
@@ -220,14 +225,20 @@ class Mobo : public Optimizer {
                 // predicted values.
                 scalariser.front.push_back(PredictedNormalized(pick, objective_gps, scalariser));
             }
+            const bool last = b + 1 == batch;  // no fantasy needed after the last pick
             if (take_refined) {
+                refined_picks.insert(pick.x);
+            } else {
+                used[static_cast<size_t>(best)] = 1;
+            }
+            if (last) {
+                // Nothing to update.
+            } else if (take_refined) {
                 for (size_t g = 0; g < objective_gps.size(); ++g)
                     objective_gps[g].AddFantasy(pick.input, objective_states[g]);
                 for (size_t g = 0; g < constraint_gps.size(); ++g)
                     constraint_gps[g].AddFantasy(pick.input, constraint_states[g]);
-                refined_picks.insert(pick.x);
             } else {
-                used[static_cast<size_t>(best)] = 1;
                 for (size_t g = 0; g < objective_gps.size(); ++g)
                     objective_gps[g].AddFantasyFromCandidate(objective_states[g], best);
                 for (size_t g = 0; g < constraint_gps.size(); ++g)

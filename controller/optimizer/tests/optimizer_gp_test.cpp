@@ -197,6 +197,36 @@ TEST(GpTest, FantasiesShrinkVarianceAndKeepTheMean) {
     EXPECT_NEAR(cov(0, 1), cov(1, 0), 1e-15);
 }
 
+TEST(GpTest, FitAllIsExactlyFitsOneAfterAnother) {
+    // FitAll runs every restart of every fit in parallel; it must draw from
+    // the generator as fits one after another do, and give the same
+    // hyperparameters and predictions to the last bit.
+    const Matrix x = HaltonPoints(150, 3, 4);  // above max_points: a random subset too
+    std::vector<Vector> ys(3);
+    for (int i = 0; i < x.rows; ++i) {
+        ys[0].push_back(Target(x.row(i)));
+        ys[1].push_back(x(i, 0) - 2.0 * x(i, 2));
+        ys[2].push_back(std::exp(x(i, 1)));
+    }
+    std::mt19937_64 a(17);
+    std::mt19937_64 b(17);
+    std::vector<GaussianProcess> one_by_one;
+    for (const Vector& y : ys) one_by_one.push_back(GaussianProcess::Fit(x, y, GpFitOptions{}, a));
+    const std::vector<GaussianProcess> all = GaussianProcess::FitAll(x, ys, GpFitOptions{}, b);
+    ASSERT_EQ(all.size(), ys.size());
+    EXPECT_EQ(a(), b());  // the same number of draws
+    const Matrix xt = HaltonPoints(20, 3, 9);
+    for (size_t g = 0; g < ys.size(); ++g) {
+        EXPECT_EQ(all[g].hyperparameters().log_lengthscales,
+                  one_by_one[g].hyperparameters().log_lengthscales);
+        Vector m0, v0, m1, v1;
+        one_by_one[g].Predict(xt, &m0, &v0);
+        all[g].Predict(xt, &m1, &v1);
+        EXPECT_EQ(m0, m1);
+        EXPECT_EQ(v0, v1);
+    }
+}
+
 TEST(QuasiRandomTest, HaltonIsInTheCubeDeterministicAndEvenlySpread) {
     const ScrambledHalton a(42, 1);
     const ScrambledHalton b(42, 1);
