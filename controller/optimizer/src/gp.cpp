@@ -243,16 +243,19 @@ double GaussianProcess::LogMarginalLikelihood(const Matrix& x, const Vector& y,
             for (int c = 0; c < d; ++c) {
                 const double xic = columns(c, i);
                 const double* col = columns.row(c);
-                for (int j = 0; j <= i; ++j) {
-                    const double rho = std::abs(xic - col[j]);
-                    const double e = NegExp(-kSqrt5 * rho);
-                    sum[j] += (1.0 + kSqrt5 * rho + (5.0 / 3.0) * rho * rho) * e;
-                }
                 if (dsum) {
+                    // The term and its derivative share one exponential.
                     for (int j = 0; j <= i; ++j) {
                         const double rho = std::abs(xic - col[j]);
-                        dsum[j] +=
-                            (5.0 / 3.0) * rho * rho * (1.0 + kSqrt5 * rho) * NegExp(-kSqrt5 * rho);
+                        const double e = NegExp(-kSqrt5 * rho);
+                        sum[j] += (1.0 + kSqrt5 * rho + (5.0 / 3.0) * rho * rho) * e;
+                        dsum[j] += (5.0 / 3.0) * rho * rho * (1.0 + kSqrt5 * rho) * e;
+                    }
+                } else {
+                    for (int j = 0; j <= i; ++j) {
+                        const double rho = std::abs(xic - col[j]);
+                        const double e = NegExp(-kSqrt5 * rho);
+                        sum[j] += (1.0 + kSqrt5 * rho + (5.0 / 3.0) * rho * rho) * e;
                     }
                 }
             }
