@@ -93,7 +93,7 @@ struct OptimizerSettings {
     int random_candidates = 2000;   // quasi-random part of the pool
     int local_candidates = 1000;    // mutations and morphisms of the front
     int min_parents = 5;            // the front is topped up with the next ranks to this size
-    int max_gp_points = 300;        // GPs condition on at most this many observations
+    int max_gp_points = 250;        // GPs condition on at most this many observations
     int morph_after = 20;           // observations after which morphisms are favoured
     double morph_tolerance = 0.02;  // a morphism within this score of the best wins
     int thompson_candidates = 256;  // Thompson sampling: joint sample over this many
