@@ -1,9 +1,18 @@
+#include <google/protobuf/util/time_util.h>
+
 #include "hilnas/controller/job_spec.h"
 #include "services.h"
 
 namespace hilnas::controller {
 
 namespace {
+
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp ToTimestamp(std::chrono::system_clock::time_point t) {
+    return TimeUtil::MicrosecondsToTimestamp(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
 
 // A user's own jobs only; admins (and everyone without authentication) see all.
 void CheckOwner(const Caller& caller, const v1::Job& job, const char* field) {
@@ -99,6 +108,8 @@ SearchServiceImpl::SearchServiceImpl(ServiceDeps deps)
     BindUnary("GetTrial", &SearchServiceImpl::GetTrial);
     BindUnary("GetParetoFront", &SearchServiceImpl::GetParetoFront);
     BindStream<v1::ArtifactChunk>("GetArtifact", &SearchServiceImpl::GetArtifact);
+    BindUnary("ListBoards", &SearchServiceImpl::ListBoards);
+    BindUnary("ListWorkers", &SearchServiceImpl::ListWorkers);
     CheckAllBound();
 }
 
@@ -134,9 +145,7 @@ void SearchServiceImpl::GetJob(const Caller& caller, const v1::GetJobRequest& re
 std::string SearchServiceImpl::WaitingReason(const v1::Job& job) const {
     const bool active = job.state() == v1::JOB_PENDING || job.state() == v1::JOB_RUNNING;
     if (!active || job.trials().pending() == 0) return "";
-    // Workers long-poll for work, so a live one was seen within a few polls.
-    const auto window = std::chrono::duration_cast<std::chrono::seconds>(
-        std::max<std::chrono::milliseconds>(4 * deps_.options.max_wait, std::chrono::seconds(60)));
+    const std::chrono::seconds window = LiveWindow();
     const store::Store::LiveWorkers live = deps_.store->LiveWorkerDatasets(window);
     const std::string& dataset = job.spec().dataset().name();
     if (live.workers == 0) {
@@ -151,6 +160,12 @@ std::string SearchServiceImpl::WaitingReason(const v1::Job& job) const {
     for (const std::string& d : live.datasets) have += (have.empty() ? "" : ", ") + d;
     return "no live trainer worker serves dataset '" + dataset + "' (" +
            std::to_string(live.workers) + " live, serving: " + (have.empty() ? "none" : have) + ")";
+}
+
+std::chrono::seconds SearchServiceImpl::LiveWindow() const {
+    // Workers long-poll for work, so a live one was seen within a few polls.
+    return std::chrono::duration_cast<std::chrono::seconds>(
+        std::max<std::chrono::milliseconds>(4 * deps_.options.max_wait, std::chrono::seconds(60)));
 }
 
 void SearchServiceImpl::ListJobs(const Caller& caller, const v1::ListJobsRequest& req,
@@ -220,6 +235,69 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SearchServiceImpl::GetArtifact(
         }
         return deps_.store->GetTrialArtifact(trial_id, kind);
     });
+}
+
+void SearchServiceImpl::ListBoards(const Caller& caller, const v1::ListBoardsRequest&,
+                                   v1::ListBoardsResponse* resp) {
+    const store::FarmView farm = deps_.store->ListBoardUtilisation();
+    *resp->mutable_as_of() = ToTimestamp(farm.as_of);
+    for (const store::BoardUtilisation& b : farm.boards) {
+        v1::BoardStatus& out = *resp->add_boards();
+        out.set_board_id(b.board_id);
+        out.set_board_type(b.board_type);
+        out.set_agent_id(b.agent_id);
+        out.set_agent_hostname(b.agent_hostname);
+        out.set_health(b.health);
+        out.set_health_reason(b.health_reason);
+        out.set_active(b.active);
+        out.set_consecutive_failures(b.consecutive_failures);
+        out.set_debugger(b.debugger);
+        *out.mutable_last_seen() = ToTimestamp(b.last_seen);
+        *out.mutable_agent_last_seen() = ToTimestamp(b.agent_last_seen);
+        out.set_measuring(!b.measuring_trial_id.empty());
+        // Another user's trial: the board is busy, whose job is not the caller's business.
+        if (caller.SeesAllJobs() || b.measuring_job_owner == caller.principal) {
+            out.set_measuring_trial_id(b.measuring_trial_id);
+            out.set_measuring_job_id(b.measuring_job_id);
+        }
+        out.set_measurements_total(b.measurements_total);
+        out.set_measurements_24h(b.measurements_24h);
+        out.set_failed_leases_24h(b.failed_leases_24h);
+        out.set_busy_seconds_24h(b.busy_seconds_24h);
+        out.set_utilisation_24h(b.utilisation_24h);
+    }
+}
+
+void SearchServiceImpl::ListWorkers(const Caller& caller, const v1::ListWorkersRequest&,
+                                    v1::ListWorkersResponse* resp) {
+    const std::chrono::seconds window = LiveWindow();
+    const store::WorkerView view = deps_.store->ListWorkers(window);
+    *resp->mutable_as_of() = ToTimestamp(view.as_of);
+    SetDuration(window, resp->mutable_live_window());
+    for (const store::WorkerInfo& w : view.workers) {
+        v1::WorkerStatus& out = *resp->add_workers();
+        out.set_worker_id(w.worker_id);
+        out.set_hostname(w.hostname);
+        out.set_version(w.version);
+        out.set_device(w.device);
+        out.set_device_name(w.device_name);
+        out.set_memory_bytes(w.memory_bytes);
+        out.set_cpu_threads(w.cpu_threads);
+        for (const std::string& d : w.datasets) out.add_datasets(d);
+        *out.mutable_first_seen() = ToTimestamp(w.first_seen);
+        *out.mutable_last_seen() = ToTimestamp(w.last_seen);
+        out.set_live(w.live);
+        out.set_leases(static_cast<int32_t>(w.leases.size()));
+        for (const store::WorkerTrialLease& l : w.leases) {
+            if (!caller.SeesAllJobs() && l.job_owner != caller.principal) continue;
+            v1::WorkerLease& t = *out.add_trials();
+            t.set_trial_id(l.trial_id);
+            t.set_job_id(l.job_id);
+            t.set_trial_number(l.trial_number);
+            *t.mutable_leased_at() = ToTimestamp(l.leased_at);
+            *t.mutable_expires_at() = ToTimestamp(l.expires_at);
+        }
+    }
 }
 
 }  // namespace hilnas::controller

@@ -29,12 +29,16 @@ class SearchServiceImpl final : public BoundService<v1::SearchService> {
     grpc::ServerWriteReactor<grpc::ByteBuffer>* GetArtifact(const Caller&,
                                                             grpc::CallbackServerContext*,
                                                             const v1::GetArtifactRequest&);
+    void ListBoards(const Caller&, const v1::ListBoardsRequest&, v1::ListBoardsResponse*);
+    void ListWorkers(const Caller&, const v1::ListWorkersRequest&, v1::ListWorkersResponse*);
 
   private:
     // The job, if the caller may see it; PERMISSION_DENIED otherwise.
     v1::Job OwnedJob(const Caller& caller, const std::string& job_id, const char* field) const;
     // Why an active job with pending trials gets no trainer ("" when one serves it).
     std::string WaitingReason(const v1::Job& job) const;
+    // How recently a worker must have asked for work to count as live.
+    std::chrono::seconds LiveWindow() const;
 };
 
 class WorkServiceImpl final : public BoundService<v1::WorkService> {

@@ -121,6 +121,12 @@ void Validate(const v1::GetArtifactRequest& r) {
     Enum(r.kind(), "kind", v1::ArtifactKind_IsValid, true);
 }
 
+// The farm and the workers: no fields, so nothing to check; declared so that
+// every request type has its validator.
+void Validate(const v1::ListBoardsRequest&) {}
+
+void Validate(const v1::ListWorkersRequest&) {}
+
 // --- WorkService ---
 
 void Validate(const v1::LeaseTrialRequest& r) {

@@ -40,6 +40,8 @@ void Validate(const v1::ListTrialsRequest&);
 void Validate(const v1::GetTrialRequest&);
 void Validate(const v1::GetParetoFrontRequest&);
 void Validate(const v1::GetArtifactRequest&);
+void Validate(const v1::ListBoardsRequest&);
+void Validate(const v1::ListWorkersRequest&);
 
 void Validate(const v1::LeaseTrialRequest&);
 void Validate(const v1::LeaseHeartbeatRequest&);

@@ -77,6 +77,15 @@ std::vector<Case> Cases(const testing::TempDir& dir) {
         {{"watch", kUnknownJob, "--after", "-1"}, "--after: must be >= 0"},
         {{"watch", kUnknownJob, "--format", "xml"}, "--format: must be progress or json"},
         {{"watch", kUnknownJob, "--retry-for", "soon"}, "--retry-for: must be a duration"},
+        {{"boards", "extra", "--controller", "{up}"}, "extra: unexpected argument"},
+        {{"boards", "--format", "csv"}, "--format: must be json or table"},
+        {{"boards", "--format", "json", "--table"}, "--table: conflicts"},
+        {{"boards", "--timeout", "0s"}, "--timeout: must be positive"},
+        {{"boards", "--controller", "{down}"}, "UNAVAILABLE"},
+        {{"workers", "extra", "--controller", "{up}"}, "extra: unexpected argument"},
+        {{"workers", "--format", "xml"}, "--format: must be json or table"},
+        {{"workers", "--bogus"}, "--bogus: unknown flag"},
+        {{"workers", "--controller", "{down}"}, "UNAVAILABLE"},
     };
     // Every command that reads a job: missing, unknown, malformed, unreachable.
     for (const std::string command : {"job", "trials", "watch", "front", "cancel", "report"}) {

@@ -224,7 +224,7 @@ TEST(ProtoRoundTrip, ServicesDeclareTheContract) {
     const std::map<std::string, std::set<std::string>> expected = {
         {"hilnas.v1.SearchService",
          {"SubmitJob", "GetJob", "ListJobs", "WatchJob", "CancelJob", "ListTrials", "GetTrial",
-          "GetParetoFront", "GetArtifact"}},
+          "GetParetoFront", "GetArtifact", "ListBoards", "ListWorkers"}},
         {"hilnas.v1.WorkService",
          {"LeaseTrial", "Heartbeat", "ReportProgress", "CompleteTrial", "FailTrial",
           "FetchArtifact"}},

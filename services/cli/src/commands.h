@@ -32,6 +32,8 @@ int Watch(const Args& args);
 int Local(const Args& args);
 int Export(const Args& args);
 int Report(const Args& args);
+int Boards(const Args& args);
+int Workers(const Args& args);
 
 // A firmware build as one JSON object: board, ELF path `elf`, toolchain,
 // runtime, section sizes, flash and static RAM bytes, arena bytes.

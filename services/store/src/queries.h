@@ -477,6 +477,50 @@ FROM workers w LEFT JOIN LATERAL unnest(w.datasets) AS d ON true
 WHERE w.last_seen_at > now() - make_interval(secs => $1::double precision)
    OR w.id IN (SELECT lease_owner FROM trials WHERE state = 'training'))sql"};
 
+// ---- The farm and the workers (hilnas boards, hilnas workers) ----
+
+inline constexpr Query kDatabaseNow{"database_now", "SELECT hilnas_epoch_us(now()) AS now_us"};
+
+// v_board_utilisation with the board's debugger, its agent, and the job of the
+// trial it measures now.
+inline constexpr Query kBoardUtilisation{"board_utilisation", R"sql(
+SELECT u.board_id, u.board_type, u.agent_id, a.hostname AS agent_hostname, u.health,
+       u.health_reason, u.active, u.consecutive_failures, b.debugger,
+       hilnas_epoch_us(u.last_seen_at) AS last_seen_us,
+       hilnas_epoch_us(a.last_seen_at) AS agent_last_seen_us,
+       coalesce(u.measuring_trial_id::text, '') AS measuring_trial_id,
+       coalesce(t.job_id::text, '') AS measuring_job_id,
+       coalesce(j.owner, '') AS measuring_job_owner,
+       u.measurements_total, u.measurements_24h, u.failed_leases_24h, u.busy_seconds_24h,
+       u.utilisation_24h
+FROM v_board_utilisation u
+JOIN boards b ON b.id = u.board_id
+JOIN agents a ON a.id = u.agent_id
+LEFT JOIN trials t ON t.id = u.measuring_trial_id
+LEFT JOIN jobs j ON j.id = t.job_id
+ORDER BY u.board_id)sql"};
+
+// Every worker, live by the rule of kLiveWorkers ($1 seconds).
+inline constexpr Query kListWorkers{"list_workers", R"sql(
+SELECT w.id AS worker_id, w.hostname, w.version, w.device, w.device_name, w.memory_bytes,
+       w.cpu_threads, array_to_string(w.datasets, E'\n') AS datasets,
+       hilnas_epoch_us(w.first_seen_at) AS first_seen_us,
+       hilnas_epoch_us(w.last_seen_at) AS last_seen_us,
+       (w.last_seen_at > now() - make_interval(secs => $1::double precision)
+        OR EXISTS (SELECT 1 FROM trials t WHERE t.state = 'training' AND t.lease_owner = w.id))
+           AS live
+FROM workers w ORDER BY w.id)sql"};
+
+// The training leases held now, by holder.
+inline constexpr Query kWorkerLeases{"worker_leases", R"sql(
+SELECT t.lease_owner AS worker_id, t.id::text AS trial_id, t.job_id::text AS job_id,
+       j.owner AS job_owner, t.number AS trial_number,
+       hilnas_epoch_us(t.leased_at) AS leased_at_us,
+       hilnas_epoch_us(t.lease_expires_at) AS expires_at_us
+FROM trials t JOIN jobs j ON j.id = t.job_id
+WHERE t.state = 'training'
+ORDER BY t.lease_owner, t.job_id, t.number)sql"};
+
 inline constexpr Query kAll[] = {kSetStatementTimeout,
                                  kInsertJob,
                                  kFindJobByRequest,
@@ -542,6 +586,10 @@ inline constexpr Query kAll[] = {kSetStatementTimeout,
                                  kSchedulingTrials,
                                  kSchedulingObjectives,
                                  kLatestRecordedFront,
-                                 kInsertHypervolumeWithFront};
+                                 kInsertHypervolumeWithFront,
+                                 kDatabaseNow,
+                                 kBoardUtilisation,
+                                 kListWorkers,
+                                 kWorkerLeases};
 
 }  // namespace hilnas::store::sql

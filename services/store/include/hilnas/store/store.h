@@ -150,6 +150,65 @@ struct HypervolumePoint {
     std::vector<double> reference_point;
 };
 
+// One board as v_board_utilisation sees it (the last 24 hours), with its agent.
+struct BoardUtilisation {
+    std::string board_id;
+    std::string board_type;
+    std::string agent_id;
+    std::string agent_hostname;
+    v1::BoardHealth health = v1::BOARD_HEALTH_UNSPECIFIED;
+    std::string health_reason;
+    bool active = false;
+    int consecutive_failures = 0;
+    v1::Debugger debugger = v1::DEBUGGER_UNSPECIFIED;
+    std::chrono::system_clock::time_point last_seen;
+    std::chrono::system_clock::time_point agent_last_seen;
+    // The trial under a measurement lease on the board now; all empty when idle.
+    std::string measuring_trial_id;
+    std::string measuring_job_id;
+    std::string measuring_job_owner;
+    int64_t measurements_total = 0;
+    int64_t measurements_24h = 0;
+    int64_t failed_leases_24h = 0;
+    double busy_seconds_24h = 0;
+    double utilisation_24h = 0;  // busy fraction, [0, 1]
+};
+
+struct FarmView {
+    std::chrono::system_clock::time_point as_of;  // the database's clock
+    std::vector<BoardUtilisation> boards;         // by board id
+};
+
+struct WorkerTrialLease {
+    std::string trial_id;
+    std::string job_id;
+    std::string job_owner;
+    int trial_number = 0;
+    std::chrono::system_clock::time_point leased_at;
+    std::chrono::system_clock::time_point expires_at;
+};
+
+// A trainer worker as last recorded by a claim, and the training leases it holds.
+struct WorkerInfo {
+    std::string worker_id;
+    std::string hostname;
+    std::string version;
+    v1::DeviceKind device = v1::DEVICE_KIND_UNSPECIFIED;
+    std::string device_name;
+    int64_t memory_bytes = 0;
+    int cpu_threads = 0;
+    std::vector<std::string> datasets;  // empty: any
+    std::chrono::system_clock::time_point first_seen;
+    std::chrono::system_clock::time_point last_seen;
+    bool live = false;                     // as LiveWorkerDatasets counts it
+    std::vector<WorkerTrialLease> leases;  // by trial number within a job
+};
+
+struct WorkerView {
+    std::chrono::system_clock::time_point as_of;  // the database's clock
+    std::vector<WorkerInfo> workers;              // by worker id
+};
+
 struct ActiveJobs {
     std::vector<v1::Job> jobs;
     uint64_t watermark = 0;
@@ -249,6 +308,10 @@ class Store {
         std::vector<std::string> datasets;  // what they advertise, sorted
     };
     LiveWorkers LiveWorkerDatasets(std::chrono::seconds window);
+    // Every board (v_board_utilisation and its agent), by board id, in one transaction.
+    FarmView ListBoardUtilisation();
+    // Every worker ever seen, by id, live by the rule of LiveWorkerDatasets(window).
+    WorkerView ListWorkers(std::chrono::seconds window);
 
     // ---- Leases, for both queues ----
     // The job whose trial `lease_id` is (or was) leasing. NotFound for a lease
