@@ -127,4 +127,8 @@ v1::ArtifactRef InsertArtifact(pqxx::work& tx, const std::string& trial_id,
                                const v1::Artifact& artifact);
 std::string RequireNonEmpty(const std::string& value, const char* field, size_t max_length = 200);
 
+// "a,b,c" as {"a", "b", "c"}; "" as {} (the ids and names the SQL side
+// aggregates with string_agg).
+std::vector<std::string> SplitCsv(const std::string& csv);
+
 }  // namespace hilnas::store

@@ -48,6 +48,8 @@ void RequireJob(pqxx::work& tx, const std::string& job_id) {
     if (Exec(tx, sql::kJobExists, job_id).empty()) throw NotFound("no job " + job_id, "job_id");
 }
 
+}  // namespace
+
 std::vector<std::string> SplitCsv(const std::string& csv) {
     std::vector<std::string> out;
     size_t begin = 0;
@@ -59,8 +61,6 @@ std::vector<std::string> SplitCsv(const std::string& csv) {
     }
     return out;
 }
-
-}  // namespace
 
 // ---- Validation and writes shared with the queues ----
 

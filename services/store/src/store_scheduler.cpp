@@ -8,22 +8,6 @@
 
 namespace hilnas::store {
 
-namespace {
-
-std::vector<std::string> SplitIds(const std::string& csv) {
-    std::vector<std::string> out;
-    size_t begin = 0;
-    while (begin < csv.size()) {
-        size_t end = csv.find(',', begin);
-        if (end == std::string::npos) end = csv.size();
-        out.push_back(csv.substr(begin, end - begin));
-        begin = end + 1;
-    }
-    return out;
-}
-
-}  // namespace
-
 ActiveJobs Store::ListActiveJobs(std::optional<uint64_t> since,
                                  const std::vector<std::string>& also) {
     for (const std::string& id : also) CheckUuid(id, "also");
@@ -94,7 +78,7 @@ bool Store::RecordFront(const std::string& job_id, const HypervolumePoint& point
         const pqxx::result latest = Exec(tx, sql::kLatestRecordedFront, job_id);
         if (!latest.empty()) {
             if (latest[0][0].as<int>() >= point.completed_trials) return false;
-            for (std::string& id : SplitIds(latest[0][1].as<std::string>())) {
+            for (std::string& id : SplitCsv(latest[0][1].as<std::string>())) {
                 previous.insert(std::move(id));
             }
         }
