@@ -127,6 +127,10 @@ v1::ArtifactRef InsertArtifact(pqxx::work& tx, const std::string& trial_id,
                                const v1::Artifact& artifact);
 std::string RequireNonEmpty(const std::string& value, const char* field, size_t max_length = 200);
 
+// Throws NotFound when the trial does not exist, InvalidArgument (field
+// trial_id) when it belongs to another job.
+void RequireTrialOfJob(pqxx::work& tx, const std::string& trial_id, const std::string& job_id);
+
 // "a,b,c" as {"a", "b", "c"}; "" as {} (the ids and names the SQL side
 // aggregates with string_agg).
 std::vector<std::string> SplitCsv(const std::string& csv);

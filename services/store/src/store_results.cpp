@@ -50,6 +50,14 @@ void RequireJob(pqxx::work& tx, const std::string& job_id) {
 
 }  // namespace
 
+void RequireTrialOfJob(pqxx::work& tx, const std::string& trial_id, const std::string& job_id) {
+    const pqxx::result trial = Exec(tx, sql::kTrialJob, trial_id);
+    if (trial.empty()) throw NotFound("no trial " + trial_id, "trial_id");
+    if (trial[0][0].as<std::string>() != job_id) {
+        throw InvalidArgument("trial " + trial_id + " is not of job " + job_id, "trial_id");
+    }
+}
+
 std::vector<std::string> SplitCsv(const std::string& csv) {
     std::vector<std::string> out;
     size_t begin = 0;
@@ -284,14 +292,7 @@ void Store::RecordHypervolume(const std::string& job_id, const HypervolumePoint&
     event.set_completed_trials(point.completed_trials);
     impl_->Transact("RecordHypervolume", [&](pqxx::work& tx) {
         RequireJob(tx, job_id);
-        if (!point.trial_id.empty()) {
-            const pqxx::result trial = Exec(tx, sql::kTrialJob, point.trial_id);
-            if (trial.empty()) throw NotFound("no trial " + point.trial_id, "trial_id");
-            if (trial[0][0].as<std::string>() != job_id) {
-                throw InvalidArgument("trial " + point.trial_id + " is not of job " + job_id,
-                                      "trial_id");
-            }
-        }
+        if (!point.trial_id.empty()) RequireTrialOfJob(tx, point.trial_id, job_id);
         Exec(tx, sql::kUpsertHypervolume, job_id, point.completed_trials,
              NullIfEmpty(point.trial_id), FormatDouble(point.hypervolume), point.front_size,
              DoubleArray(point.reference_point));

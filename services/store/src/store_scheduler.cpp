@@ -82,14 +82,7 @@ bool Store::RecordFront(const std::string& job_id, const HypervolumePoint& point
                 previous.insert(std::move(id));
             }
         }
-        if (!point.trial_id.empty()) {
-            const pqxx::result trial = Exec(tx, sql::kTrialJob, point.trial_id);
-            if (trial.empty()) throw NotFound("no trial " + point.trial_id, "trial_id");
-            if (trial[0][0].as<std::string>() != job_id) {
-                throw InvalidArgument("trial " + point.trial_id + " is not of job " + job_id,
-                                      "trial_id");
-            }
-        }
+        if (!point.trial_id.empty()) RequireTrialOfJob(tx, point.trial_id, job_id);
         Exec(tx, sql::kInsertHypervolumeWithFront, job_id, point.completed_trials,
              NullIfEmpty(point.trial_id), FormatDouble(point.hypervolume), point.front_size,
              DoubleArray(point.reference_point),
