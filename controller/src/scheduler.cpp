@@ -252,7 +252,7 @@ void Scheduler::AdvanceJob(const v1::Job& job_in, PassStats& stats) {
     ++stats.jobs;
     stats.trials_read += static_cast<int>(trials.size());
     int last_number = 0;
-    int in_flight = 0, finished = 0, infeasible = 0;
+    int in_flight = 0, finished = 0;
     std::vector<v1::Trial> complete;
     std::vector<optimizer::Observation> observed;
     std::vector<std::string> observed_ids;
@@ -279,28 +279,28 @@ void Scheduler::AdvanceJob(const v1::Job& job_in, PassStats& stats) {
                 }
                 break;
             case v1::TRIAL_INFEASIBLE:
-                ++infeasible;
-                [[fallthrough]];
             case v1::TRIAL_FAILED:
-            case v1::TRIAL_STALE:
-                if (t.state() != v1::TRIAL_INFEASIBLE) ++finished;
+            case v1::TRIAL_STALE: {
+                // Every trial that ended spends the budget: an infeasible one
+                // was trained (and maybe measured) as much as a complete one.
+                ++finished;
+                optimizer::Observation o{EncodingOf(t),
+                                         Vector(static_cast<size_t>(spec.objectives_size()),
+                                                std::numeric_limits<double>::quiet_NaN())};
                 if (t.state() == v1::TRIAL_INFEASIBLE && models_constraints) {
-                    // It broke a measured limit: its figures still teach the
-                    // objective models, and its constraint values the model of
-                    // each limit (which weighs the acquisition); never on the front.
-                    if (auto y = ObjectivesOf(spec, t)) {
-                        observed.push_back(
-                            {EncodingOf(t), *y, LimitConstraints(spec, t.objectives())});
-                        observed_ids.push_back(t.trial_id());
-                        break;
-                    }
+                    // It broke a limit: its constraint values teach the model
+                    // of each limit (which weighs the acquisition), whatever
+                    // it has of them (a trial over max_error is never
+                    // measured); with all its figures it also teaches the
+                    // objective models. Never on the front.
+                    o.constraints = LimitConstraints(spec, t.objectives());
+                    if (auto y = ObjectivesOf(spec, t)) o.y = *y;
                 }
-                // Known bad: the optimiser must not suggest it again.
-                observed.push_back(
-                    {EncodingOf(t), Vector(static_cast<size_t>(spec.objectives_size()),
-                                           std::numeric_limits<double>::quiet_NaN())});
+                // With no figures, known bad: the optimiser must not suggest it again.
+                observed.push_back(std::move(o));
                 observed_ids.push_back(t.trial_id());
                 break;
+            }
             default:
                 break;
         }
@@ -311,17 +311,11 @@ void Scheduler::AdvanceJob(const v1::Job& job_in, PassStats& stats) {
     const bool out_of_time = budget.has_max_wall_time() && job.has_started_at() &&
                              google::protobuf::util::TimeUtil::GetCurrentTime() - job.started_at() >
                                  budget.max_wall_time();
-    const int spent = static_cast<int>(trials.size()) - infeasible;
+    const int spent = static_cast<int>(trials.size());
     if (out_of_time || (finished >= budget.max_trials() && in_flight == 0)) {
         store_.SetJobState(job.job_id(), v1::JOB_COMPLETED,
                            out_of_time ? "wall-time budget spent" : "trial budget spent");
         spdlog::info("job {} completed ({} trials)", job.job_id(), finished);
-        return;
-    }
-    if (infeasible > 20 * budget.max_trials()) {
-        store_.SetJobState(
-            job.job_id(), v1::JOB_FAILED,
-            "the search space yields almost only infeasible candidates for this board");
         return;
     }
     const int room =

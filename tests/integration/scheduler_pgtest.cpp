@@ -7,13 +7,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
 
+#include "hilnas/arch/cost.h"
+#include "hilnas/arch/model.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/job_spec.h"
+#include "hilnas/controller/objectives.h"
 #include "hilnas/controller/scheduler.h"
 #include "hilnas/store/leader_lock.h"
 #include "hilnas/store/migrations.h"
@@ -285,6 +289,62 @@ TEST(Scheduler, ARestartedSchedulerEndsWhereOneThatRanThroughoutDoes) {
         EXPECT_EQ(restarted.front_events, throughout.front_events) << restart_after;
         EXPECT_EQ(restarted.hypervolume_events, throughout.hypervolume_events) << restart_after;
     }
+}
+
+// Error falling with the model's flash (computed exactly, as the optimiser
+// computes it): 0.9 at 20 kB, 0.3 at 200 kB, on a log scale; and the flash.
+std::vector<v1::ObjectiveValue> SizedObjectives(const v1::Candidate& c) {
+    const double flash = static_cast<double>(
+        arch::ComputeCost(arch::Analyze(arch::ModelFromProto(c.model()))).flash_bytes);
+    std::vector<v1::ObjectiveValue> out(2);
+    out[0].set_objective(v1::OBJECTIVE_ERROR);
+    out[0].set_value(0.9 - 0.6 * std::clamp(std::log10(flash / 20000.0), 0.0, 1.0));
+    out[0].set_source(v1::METRIC_SOURCE_EVALUATED);
+    out[1].set_objective(v1::OBJECTIVE_FLASH_BYTES);
+    out[1].set_value(flash);
+    out[1].set_source(v1::METRIC_SOURCE_COMPUTED);
+    return out;
+}
+
+// A job with max_error: trials over it end infeasible, as the WorkService
+// ends them (never measured, so only their error is known). They spend the
+// budget like any trial, and the optimiser learns the limit from them: past
+// the warm-up, most suggestions keep it, although the other objective (flash)
+// pulls towards the infeasible side (small models).
+TEST(Scheduler, InfeasibleTrialsSpendTheBudgetAndTeachTheLimit) {
+    const std::string dsn = testing::FreshDatabase("sched_limit");
+    store::Migrate(dsn);
+    store::Store store(Options(dsn));
+    v1::JobSpec spec = Spec(1, 24, false);
+    spec.mutable_constraints()->set_max_error(0.5);
+    spec.mutable_optimizer()->set_warmup_trials(8);
+    const std::string job = store.CreateJob("u", spec).job_id();
+    Scheduler scheduler(store, {});
+    for (int pass = 0; pass < 100; ++pass) {
+        scheduler.RunOnce();
+        if (store.GetJob(job).state() != v1::JOB_RUNNING) break;
+        while (const auto lease = store.ClaimTrial("w", testing::Cpu(), 60s)) {
+            store::TrainingResult result;
+            const std::vector<v1::ObjectiveValue> all = SizedObjectives(lease->task.candidate());
+            result.objectives = {all[0]};  // the error only, as the trainer reports it
+            result.infeasible_reason = BreachedLimit(spec, result.objectives);
+            if (result.infeasible_reason.empty()) result.objectives = all;
+            store.CompleteTrial("w", lease->lease.lease_id(), result);
+        }
+    }
+    EXPECT_EQ(store.GetJob(job).state(), v1::JOB_COMPLETED);
+    const auto trials = store.ListTrials(job, v1::TRIAL_STATE_UNSPECIFIED, 100, "").trials;
+    ASSERT_EQ(trials.size(), 24u);  // infeasible ones included, not one more
+    int infeasible_after_warmup = 0, infeasible_in_warmup = 0;
+    for (const v1::Trial& t : trials) {
+        ASSERT_TRUE(t.state() == v1::TRIAL_COMPLETE || t.state() == v1::TRIAL_INFEASIBLE)
+            << t.number();
+        if (t.state() != v1::TRIAL_INFEASIBLE) continue;
+        EXPECT_NE(t.last_error().find("max_error"), std::string::npos) << t.last_error();
+        (t.number() <= 8 ? infeasible_in_warmup : infeasible_after_warmup) += 1;
+    }
+    EXPECT_GT(infeasible_in_warmup, 0);  // the limit bites where the space is sampled
+    EXPECT_LE(infeasible_after_warmup, 4) << "of 16 suggestions";
 }
 
 TEST(Scheduler, NewTrialsAreFencedOnTheLastTrialNumber) {

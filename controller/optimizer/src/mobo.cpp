@@ -76,7 +76,10 @@ class Mobo : public Optimizer {
         const int m = domain_->num_objectives();
         const Valid valid = ValidObservations(observed, m);
         const int n = static_cast<int>(valid.x.size());
-        if (n < std::max(settings_.warmup, 2)) {
+        // The warm-up counts every evaluation, failed and infeasible ones
+        // too (they teach the constraint models); the objective models need
+        // at least two with figures.
+        if (static_cast<int>(observed.size()) < settings_.warmup || n < 2) {
             return Warmup(*domain_, settings_, observed.size() + pending.size(), batch, taken, rng);
         }
 
