@@ -7,12 +7,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <fstream>
 #include <map>
 #include <pqxx/pqxx>
-#include <set>
-#include <thread>
 
+#include "farm_support.h"
 #include "hilnas/common/subprocess.h"
 #include "hilnas/rpc/channel.h"
 #include "hilnas/testing/controller.h"
@@ -33,65 +31,21 @@ TEST(Farm, EveryTrialIsMeasuredAndTheFrontIsTheMeasuredOne) {
     testing::ControllerProcess controller(dsn, dir.path().string(),
                                           {"--scheduler.tick", "200ms", "--long_poll_max", "1s"});
     const std::string& address = controller.address();
-    ProcessOptions tr;
-    tr.argv = {testing::BuildPath("trainer-worker/hilnas-trainer"),
-               "--controller",
-               address,
-               "--threads",
-               "1",
-               "--lease-wait",
-               "1s"};
-    Process trainer = Process::Start(tr, dir / "trainer.log");
-    ProcessOptions ag;
-    ag.argv = {testing::BuildPath("board-agent/hilnas-agent"),
-               "--controller",
-               address,
-               "--cache_dir",
-               dir / "cache",
-               "--lease_wait",
-               "1s",
-               "--agent_id",
-               "farm-e2e"};
-    Process agent = Process::Start(ag, dir / "agent.log");
+    Process trainer = testing::StartTrainer(address, "farm-e2e-trainer", dir / "trainer.log");
+    Process agent = testing::StartAgent(address, "farm-e2e", dir / "cache", dir / "agent.log");
     auto logs = [&] {
         return Slurp(dir / "controller.log") + Slurp(dir / "trainer.log") +
                Slurp(dir / "agent.log");
     };
 
     v1::SubmitJobRequest submit;
-    v1::JobSpec& spec = *submit.mutable_spec();
-    spec.set_name("farm-e2e");
-    spec.set_board_type("qemu-netduinoplus2");
-    for (auto o : {v1::OBJECTIVE_ERROR, v1::OBJECTIVE_SRAM_BYTES, v1::OBJECTIVE_LATENCY_MS,
-                   v1::OBJECTIVE_ENERGY_UJ}) {
-        spec.add_objectives(o);
-    }
-    auto* space = spec.mutable_search_space();
-    space->mutable_blocks()->set_min(1);
-    space->mutable_blocks()->set_max(2);
-    space->mutable_channels()->set_min(4);
-    space->mutable_channels()->set_max(8);
-    space->mutable_training()->mutable_epochs()->set_min(1);
-    space->mutable_training()->mutable_epochs()->set_max(1);
-    spec.mutable_budget()->set_max_trials(4);
-    spec.mutable_budget()->set_max_parallel_trials(2);
-    spec.mutable_measurement()->set_timed_runs(3);
-    spec.mutable_training()->set_train_limit(1500);
-    spec.set_seed(7);
+    *submit.mutable_spec() = testing::FarmJob("farm-e2e", 4);
     auto stub = v1::SearchService::NewStub(rpc::MakeChannel(address));
     v1::Job job;
     auto sctx = rpc::MakeContext(30s);
     const grpc::Status submitted = stub->SubmitJob(sctx.get(), submit, &job);
     ASSERT_TRUE(submitted.ok()) << submitted.error_message();
-    for (int i = 0; i < 3000 && job.state() != v1::JOB_COMPLETED &&  // hang guard: 10 min
-                    job.state() != v1::JOB_FAILED;
-         ++i) {
-        std::this_thread::sleep_for(200ms);
-        v1::GetJobRequest get;
-        get.set_job_id(job.job_id());
-        auto ctx = rpc::MakeContext(10s);
-        stub->GetJob(ctx.get(), get, &job);
-    }
+    job = testing::FollowJob(*stub, job.job_id(), 600s);
     ASSERT_EQ(job.state(), v1::JOB_COMPLETED) << job.error() << "\n" << logs();
 
     v1::ListTrialsRequest list;
@@ -134,49 +88,10 @@ TEST(Farm, EveryTrialIsMeasuredAndTheFrontIsTheMeasuredOne) {
     EXPECT_GE(complete, 2) << logs();
 
     // The front, three ways: the RPC, the view, and brute force over the stored rows.
+    testing::ExpectFrontIsBruteForce(dsn, *stub, job.job_id());
+
     pqxx::connection c(dsn);
     pqxx::work tx(c);
-    std::map<std::string, std::vector<double>> points;
-    for (const auto& r : tx.exec_params(
-             "SELECT t.id::text, o.objective, o.value FROM trials t JOIN trial_objectives o "
-             "ON o.trial_id = t.id WHERE t.job_id = $1 AND t.state = 'complete' AND o.objective "
-             "IN ('error', 'sram_bytes', 'latency_ms', 'energy_uj') ORDER BY 1, "
-             "array_position(ARRAY['error', 'sram_bytes', 'latency_ms', 'energy_uj'], "
-             "o.objective)",
-             job.job_id())) {
-        points[r[0].as<std::string>()].push_back(r[2].as<double>());
-    }
-    std::set<std::string> brute;
-    for (const auto& [id, a] : points) {
-        if (a.size() != 4) continue;
-        bool dominated = false;
-        for (const auto& [other, b] : points) {
-            if (other == id || b.size() != 4) continue;
-            bool no_worse = true, better = false;
-            for (size_t i = 0; i < 4; ++i) {
-                no_worse = no_worse && b[i] <= a[i];
-                better = better || b[i] < a[i];
-            }
-            dominated = dominated || (no_worse && better);
-        }
-        if (!dominated) brute.insert(id);
-    }
-    std::set<std::string> view;
-    for (const auto& r : tx.exec_params(
-             "SELECT trial_id::text FROM v_pareto_front WHERE job_id = $1", job.job_id())) {
-        view.insert(r[0].as<std::string>());
-    }
-    v1::GetParetoFrontRequest fr;
-    fr.set_job_id(job.job_id());
-    v1::ParetoFront front;
-    auto fctx = rpc::MakeContext(10s);
-    ASSERT_TRUE(stub->GetParetoFront(fctx.get(), fr, &front).ok());
-    std::set<std::string> rpc_front;
-    for (const auto& t : front.trials()) rpc_front.insert(t.trial_id());
-    EXPECT_FALSE(brute.empty());
-    EXPECT_EQ(view, brute);
-    EXPECT_EQ(rpc_front, brute);
-
     // Every measured trial has its prediction beside its measurement.
     const pqxx::result pe = tx.exec_params(
         "SELECT predicted_sram_bytes, measured_sram_bytes, predicted_flash_bytes, "
@@ -191,12 +106,8 @@ TEST(Farm, EveryTrialIsMeasuredAndTheFrontIsTheMeasuredOne) {
     }
     tx.commit();
 
-    for (Process* p : {&agent, &trainer}) {
-        ::kill(p->pid(), SIGTERM);
-        const auto status = p->WaitFor(120s);
-        ASSERT_TRUE(status.has_value());
-        EXPECT_EQ(DescribeWaitStatus(*status), "exited with status 0") << logs();
-    }
+    testing::ExpectStopsCleanly(agent, logs);
+    testing::ExpectStopsCleanly(trainer, logs);
 }
 
 }  // namespace
