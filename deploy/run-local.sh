@@ -2,8 +2,10 @@
 # Installs every dependency, builds, and runs hilnas's main job on this
 # machine with the embedded defaults: a private PostgreSQL, the controller, a
 # CPU trainer worker, a board agent with one emulated board (an STM32F405
-# under QEMU), and a Fashion-MNIST search (examples/local-job.yaml), followed
-# to its end; then prints its Pareto front with measured figures.
+# under QEMU), and a Fashion-MNIST search (examples/fashion-mnist-stm32f4.yaml,
+# about 15 minutes on 2 cores), followed on a live progress line to its end;
+# then prints its Pareto front with measured figures, writes the job's report,
+# and exports each front member as an int8 artifact, C sources and firmware.
 #
 #   bash deploy/run-local.sh              install, build, run the search
 #   bash deploy/run-local.sh JOB.yaml     the same with another job spec
@@ -46,7 +48,7 @@ wait_for() {  # wait_for FILE NAME: until FILE exists, or NAME died
 }
 
 if [ "${1:-}" = stop ]; then stop; exit 0; fi
-job=${1:-examples/local-job.yaml}
+job=${1:-examples/fashion-mnist-stm32f4.yaml}
 
 bash deploy/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -66,11 +68,32 @@ start agent build/board-agent/hilnas-agent --controller "$address" \
 "$hilnas" ping --controller "$address"
 
 job_id=$("$hilnas" submit "$job" --controller "$address" | sed -n 's/.*"job_id":"\([^"]*\)".*/\1/p')
+[ -n "$job_id" ] || { echo "run-local: the job was not submitted" >&2; exit 1; }
 echo "submitted job $job_id ($job); following it (logs in $state/)"
-"$hilnas" watch "$job_id" --controller "$address" |
-    sed -n 's/.*"trial_state":{.*"number":\([0-9]*\).*"to":"\([A-Z_]*\)".*/  trial \1 -> \2/p;
-            s/.*"job_state":{.*"to":"\([A-Z_]*\)".*/  job -> \1/p'
-echo "Pareto front of job $job_id:"
-"$hilnas" front "$job_id" --table --controller "$address"
+started=$(date +%s)
+# One live line: trials done of the budget, the best of each objective, the hypervolume.
+"$hilnas" watch "$job_id" --controller "$address" --format progress
+echo "the search took $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s"
+echo
+echo "Pareto front of job $job_id (each figure tagged with its source):"
+"$hilnas" front "$job_id" --format table --controller "$address"
+
+# The report and the front's models, as a user would take them away.
+out="$state/jobs/$job_id"
+mkdir -p "$out"
+"$hilnas" report "$job_id" -o "$out/report.html" --controller "$address" >/dev/null
+"$hilnas" front "$job_id" --format csv --controller "$address" | tail -n +2 | cut -d, -f1 |
+    while read -r trial; do
+        "$hilnas" export "$job_id" "$trial" --kind artifact -o "$out/trial-$trial.hnm" \
+            --controller "$address" >/dev/null
+        "$hilnas" export "$job_id" "$trial" --kind c -o "$out/trial-$trial-c" \
+            --controller "$address" >/dev/null
+        "$hilnas" export "$job_id" "$trial" --kind elf -o "$out/trial-$trial.elf" \
+            --controller "$address" >/dev/null
+    done
+echo
+echo "report:    $out/report.html (one page, no network: open it in a browser)"
+echo "artifacts: $out/ (per front member: trial-N.hnm int8 model, trial-N-c/ C sources," \
+     "trial-N.elf firmware for the STM32F405)"
 echo "The stack is still running: hilnas submit|watch|front --controller $address;" \
      "stop it with: bash deploy/run-local.sh stop"

@@ -109,7 +109,7 @@ std::string YamlError(const std::string& yaml) {
 }
 
 TEST(JobSpecYaml, TheExamplesReadAndPass) {
-    for (const char* file : {"examples/job.yaml", "examples/local-job.yaml"}) {
+    for (const char* file : {"examples/job.yaml", "examples/fashion-mnist-stm32f4.yaml"}) {
         std::ifstream in(testing::SourcePath(file));
         std::ostringstream text;
         text << in.rdbuf();

@@ -75,9 +75,8 @@ class ProgressLine {
                            std::to_string(done) + "/" +
                            std::to_string(job_.spec().budget().max_trials()) + " trials (" +
                            std::to_string(n.complete()) + " complete";
-        if (n.failed() + n.infeasible() > 0) {
-            line += ", " + std::to_string(n.failed() + n.infeasible()) + " failed";
-        }
+        if (n.infeasible() > 0) line += ", " + std::to_string(n.infeasible()) + " infeasible";
+        if (n.failed() > 0) line += ", " + std::to_string(n.failed()) + " failed";
         const int running = n.training() + n.trained() + n.measuring();
         if (running > 0) line += ", " + std::to_string(running) + " running";
         line += ")  best:";
@@ -92,6 +91,8 @@ class ProgressLine {
         }
         line += "  hypervolume " + ShortNumber(hv_);
         if (!note_.empty()) line += "  [" + note_ + "]";
+        if (line == drawn_) return;  // unchanged: a log of the output stays short
+        drawn_ = line;
         // Back to the start of the line and clear it: the line is redrawn in place.
         std::fprintf(stdout, "\r\033[K%s", line.c_str());
         std::fflush(stdout);
@@ -105,6 +106,7 @@ class ProgressLine {
     bool dirty_ = false;
     Clock::time_point refreshed_{};
     std::string note_;
+    std::string drawn_;  // the line on screen
 };
 
 }  // namespace
