@@ -23,34 +23,6 @@ nn_tile Padding(const arch::Layer& l, const arch::Shape& x, const std::array<int
 
 }  // namespace
 
-const char* KernelFunction(Kernel kernel) {
-    switch (kernel) {
-        case Kernel::kConv:
-            return "nn_convolve_s8";
-        case Kernel::kConv1x1:
-            return "nn_convolve_1x1_s8";
-        case Kernel::kConvS4:
-            return "nn_convolve_s4";
-        case Kernel::kDepthwise:
-            return "nn_depthwise_conv_s8";
-        case Kernel::kMaxPool:
-            return "nn_max_pool_s8";
-        case Kernel::kAvgPool:
-            return "nn_avg_pool_s8";
-        case Kernel::kGlobalAvgPool:
-            return "nn_global_avg_pool_s8";
-        case Kernel::kFullyConnected:
-            return "nn_fully_connected_s8";
-        case Kernel::kFullyConnectedS4:
-            return "nn_fully_connected_s4";
-        case Kernel::kAdd:
-            return "nn_add_s8";
-        case Kernel::kView:
-            return "";
-    }
-    return "";
-}
-
 Lowered Lower(const v1::Int8Model& model) {
     Lowered out;
     out.graph = ValidateArtifact(model);
@@ -72,6 +44,7 @@ Lowered Lower(const v1::Int8Model& model) {
         const v1::TensorQuant& qin = quant_of(ins[0]);
         KernelCall c;
         c.layer = i;
+        c.kernel = arch::KernelOf(l);
         c.input = Dims(x);
         c.output = Dims(y);
         c.input_offset = out.plan.tensor_offset(ins[0]);
@@ -82,10 +55,6 @@ Lowered Lower(const v1::Int8Model& model) {
         }
         switch (l.op) {
             case Op::kConv2d: {
-                const bool pointwise = l.kernel == std::array<int, 2>{1, 1};
-                c.kernel = l.bits() == 4 ? Kernel::kConvS4
-                           : pointwise   ? Kernel::kConv1x1
-                                         : Kernel::kConv;
                 c.filter = nn_dims{l.filters, l.kernel[0], l.kernel[1], x.c};
                 c.conv = nn_conv_params{-qin.zero_point(), q.output().zero_point(),
                                         nn_tile{l.stride[1], l.stride[0]}, Padding(l, x, l.kernel),
@@ -93,7 +62,6 @@ Lowered Lower(const v1::Int8Model& model) {
                 break;
             }
             case Op::kDepthwiseConv2d:
-                c.kernel = Kernel::kDepthwise;
                 c.filter = nn_dims{1, l.kernel[0], l.kernel[1], x.c * l.depth_multiplier};
                 c.dw = nn_dw_conv_params{-qin.zero_point(),       q.output().zero_point(),
                                          l.depth_multiplier,      nn_tile{l.stride[1], l.stride[0]},
@@ -101,22 +69,18 @@ Lowered Lower(const v1::Int8Model& model) {
                 break;
             case Op::kMaxPool:
             case Op::kAvgPool:
-                c.kernel = l.op == Op::kMaxPool ? Kernel::kMaxPool : Kernel::kAvgPool;
                 c.filter = nn_dims{1, l.pool[0], l.pool[1], 1};
                 c.pool = nn_pool_params{nn_tile{l.stride[1], l.stride[0]}, Padding(l, x, l.pool),
                                         Act(q)};
                 break;
             case Op::kGlobalAvgPool:
-                c.kernel = Kernel::kGlobalAvgPool;
                 c.global_pool =
                     nn_global_pool_params{-qin.zero_point(), q.output().zero_point(), Act(q)};
                 c.global_quant = nn_per_tensor_quant{q.pool_multiplier(), q.pool_shift()};
                 break;
             case Op::kFlatten:
-                c.kernel = Kernel::kView;
                 break;
             case Op::kDense: {
-                c.kernel = l.bits() == 4 ? Kernel::kFullyConnectedS4 : Kernel::kFullyConnected;
                 const int in = static_cast<int>(x.elements());
                 c.input = nn_dims{1, 1, 1, in};
                 c.filter = nn_dims{l.units, 1, 1, in};
@@ -124,7 +88,6 @@ Lowered Lower(const v1::Int8Model& model) {
                 break;
             }
             case Op::kAdd: {
-                c.kernel = Kernel::kAdd;
                 c.input2_offset = out.plan.tensor_offset(ins[1]);
                 const v1::TensorQuant& qin2 = quant_of(ins[1]);
                 const v1::AddQuant& a = q.add();

@@ -7,28 +7,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "hilnas/arch/kernels.h"
 #include "hilnas/arch/planner.h"
 #include "hilnas/v1/artifact.pb.h"
 #include "hilnas_nn/nn_functions.h"
 
 namespace hilnas::firmware {
 
-enum class Kernel {
-    kConv,
-    kConv1x1,
-    kConvS4,
-    kDepthwise,
-    kMaxPool,
-    kAvgPool,
-    kGlobalAvgPool,
-    kFullyConnected,
-    kFullyConnectedS4,
-    kAdd,
-    kView,  // flatten: no call, its output is its input's bytes
-};
-
-// The runtime function for a kernel, e.g. "nn_convolve_s8".
-const char* KernelFunction(Kernel kernel);
+// Which kernel a layer runs is arch's rule (hilnas/arch/kernels.h), shared
+// with the memory planner and the flash prediction.
+using arch::Kernel;
+using arch::KernelFunction;
 
 struct KernelCall {
     int layer = 0;

@@ -1,11 +1,12 @@
+#include "hilnas/arch/kernels.h"
 #include "hilnas/arch/planner.h"
 #include "hilnas_nn/nn_functions.h"
 
 namespace hilnas::arch {
 
 // The runtime's own *_get_buffer_size(): the same in its reference and its
-// Cortex-M build, so one plan serves both. The kernel chosen for a layer is
-// the code generator's choice (firmware/codegen/src/lowering.cpp).
+// Cortex-M build, so one plan serves both. The kernel a layer runs is
+// KernelOf's choice (kernels.h), which the code generator follows too.
 int64_t RuntimeScratchBytes(const Graph& graph, int layer) {
     const Layer& l = graph.model.layers[static_cast<size_t>(layer)];
     const Shape& x = graph.input_of(layer);
@@ -13,11 +14,14 @@ int64_t RuntimeScratchBytes(const Graph& graph, int layer) {
     switch (l.op) {
         case Op::kConv2d: {
             const nn_dims filter{l.filters, l.kernel[0], l.kernel[1], x.c};
-            if (l.bits() == 4) return nn_convolve_s4_get_buffer_size(&input, &filter);
-            if (l.kernel == std::array<int, 2>{1, 1}) {
-                return nn_convolve_1x1_s8_get_buffer_size(&input, &filter);
+            switch (KernelOf(l)) {
+                case Kernel::kConvS4:
+                    return nn_convolve_s4_get_buffer_size(&input, &filter);
+                case Kernel::kConv1x1:
+                    return nn_convolve_1x1_s8_get_buffer_size(&input, &filter);
+                default:
+                    return nn_convolve_s8_get_buffer_size(&input, &filter);
             }
-            return nn_convolve_s8_get_buffer_size(&input, &filter);
         }
         case Op::kDepthwiseConv2d: {
             const nn_dims filter{1, l.kernel[0], l.kernel[1], x.c * l.depth_multiplier};
@@ -35,8 +39,9 @@ int64_t RuntimeScratchBytes(const Graph& graph, int layer) {
             const int in = static_cast<int>(x.elements());
             const nn_dims flat{1, 1, 1, in};
             const nn_dims filter{l.units, 1, 1, in};
-            return l.bits() == 4 ? nn_fully_connected_s4_get_buffer_size(&flat, &filter)
-                                 : nn_fully_connected_s8_get_buffer_size(&flat, &filter);
+            return KernelOf(l) == Kernel::kFullyConnectedS4
+                       ? nn_fully_connected_s4_get_buffer_size(&flat, &filter)
+                       : nn_fully_connected_s8_get_buffer_size(&flat, &filter);
         }
         case Op::kAdd: {
             const nn_dims dims{1, x.h, x.w, x.c};

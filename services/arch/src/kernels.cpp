@@ -1,0 +1,56 @@
+#include "hilnas/arch/kernels.h"
+
+namespace hilnas::arch {
+
+Kernel KernelOf(const Layer& l) {
+    switch (l.op) {
+        case Op::kConv2d:
+            if (l.bits() == 4) return Kernel::kConvS4;
+            return l.kernel == std::array<int, 2>{1, 1} ? Kernel::kConv1x1 : Kernel::kConv;
+        case Op::kDepthwiseConv2d:
+            return Kernel::kDepthwise;
+        case Op::kMaxPool:
+            return Kernel::kMaxPool;
+        case Op::kAvgPool:
+            return Kernel::kAvgPool;
+        case Op::kGlobalAvgPool:
+            return Kernel::kGlobalAvgPool;
+        case Op::kDense:
+            return l.bits() == 4 ? Kernel::kFullyConnectedS4 : Kernel::kFullyConnected;
+        case Op::kAdd:
+            return Kernel::kAdd;
+        case Op::kFlatten:
+            return Kernel::kView;
+    }
+    return Kernel::kView;
+}
+
+const char* KernelFunction(Kernel kernel) {
+    switch (kernel) {
+        case Kernel::kConv:
+            return "nn_convolve_s8";
+        case Kernel::kConv1x1:
+            return "nn_convolve_1x1_s8";
+        case Kernel::kConvS4:
+            return "nn_convolve_s4";
+        case Kernel::kDepthwise:
+            return "nn_depthwise_conv_s8";
+        case Kernel::kMaxPool:
+            return "nn_max_pool_s8";
+        case Kernel::kAvgPool:
+            return "nn_avg_pool_s8";
+        case Kernel::kGlobalAvgPool:
+            return "nn_global_avg_pool_s8";
+        case Kernel::kFullyConnected:
+            return "nn_fully_connected_s8";
+        case Kernel::kFullyConnectedS4:
+            return "nn_fully_connected_s4";
+        case Kernel::kAdd:
+            return "nn_add_s8";
+        case Kernel::kView:
+            return "";
+    }
+    return "";
+}
+
+}  // namespace hilnas::arch
