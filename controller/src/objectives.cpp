@@ -25,9 +25,10 @@ v1::ObjectiveValue Value(v1::Objective o, double value, v1::MetricSource source)
 
 }  // namespace
 
-std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model) {
+std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model, std::string_view board) {
     const arch::Graph g = arch::Analyze(arch::ModelFromProto(model));
-    const arch::CostReport cost = arch::ComputeCost(g);
+    const arch::CostReport cost =
+        arch::ComputeCost(g, arch::PlanStrategy::kBest, arch::RuntimeScratchBytes, board);
     return {Value(v1::OBJECTIVE_FLASH_BYTES, static_cast<double>(cost.flash_bytes),
                   v1::METRIC_SOURCE_COMPUTED),
             Value(v1::OBJECTIVE_SRAM_BYTES, static_cast<double>(cost.sram_bytes),
@@ -102,8 +103,10 @@ std::vector<double> LimitConstraints(
     return out;
 }
 
-std::vector<v1::Metric> PredictionMetrics(const v1::Model& model) {
-    const arch::CostReport cost = arch::ComputeCost(arch::Analyze(arch::ModelFromProto(model)));
+std::vector<v1::Metric> PredictionMetrics(const v1::Model& model, std::string_view board) {
+    const arch::CostReport cost =
+        arch::ComputeCost(arch::Analyze(arch::ModelFromProto(model)), arch::PlanStrategy::kBest,
+                          arch::RuntimeScratchBytes, board);
     std::vector<v1::Metric> out(2);
     out[0].set_name(catalog::kPredictedSramBytes);
     out[0].set_value(static_cast<double>(cost.sram_bytes));
@@ -114,7 +117,8 @@ std::vector<v1::Metric> PredictionMetrics(const v1::Model& model) {
 }
 
 std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>& metrics,
-                                                   const v1::Int8Model& artifact) {
+                                                   const v1::Int8Model& artifact,
+                                                   std::string_view board) {
     // Selection on the validation split only: the test split's accuracy is
     // stored with the metrics, never turned into an objective.
     const v1::Metric* accuracy = nullptr;
@@ -130,7 +134,7 @@ std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>
         throw InvalidArgument(std::string(catalog::kInt8ValAccuracy) + " must be in [0, 1]",
                               "metrics");
     }
-    std::vector<v1::ObjectiveValue> out = ComputedObjectives(artifact.model());
+    std::vector<v1::ObjectiveValue> out = ComputedObjectives(artifact.model(), board);
     for (v1::ObjectiveValue& v : out) {  // the trained weights' own count, not the estimate
         if (v.objective() == v1::OBJECTIVE_MODEL_SIZE_BYTES) {
             v.set_value(static_cast<double>(firmware::NonzeroWeightBytes(artifact)));

@@ -330,6 +330,7 @@ void Scheduler::AdvanceJob(const v1::Job& job_in, PassStats& stats) {
     optimizer::NasLimits limits;
     limits.max_flash_bytes = spec.constraints().max_flash_bytes();
     limits.max_sram_bytes = spec.constraints().max_sram_bytes();
+    limits.board = spec.board_type();
     if (spec.constraints().has_max_macs()) limits.max_macs = spec.constraints().max_macs();
     auto domain = std::make_shared<optimizer::NasDomain>(space, objectives, limits);
     optimizer::OptimizerSettings settings;

@@ -65,10 +65,11 @@ void WorkServiceImpl::CompleteTrial(const Caller&, const v1::CompleteTrialReques
                                                ? e.field()
                                                : "model.data: " + e.field());
     }
+    const v1::JobSpec spec = deps_.store->JobOfLease(req.lease_id()).spec();
     store::TrainingResult result;
     result.metrics.assign(req.metrics().begin(), req.metrics().end());
-    result.objectives = TrainingObjectives(result.metrics, artifact);
-    for (v1::Metric& m : PredictionMetrics(artifact.model())) {
+    result.objectives = TrainingObjectives(result.metrics, artifact, spec.board_type());
+    for (v1::Metric& m : PredictionMetrics(artifact.model(), spec.board_type())) {
         // Predictions are the controller's: a trainer's metric of the same name is replaced.
         std::erase_if(result.metrics, [&](const v1::Metric& x) { return x.name() == m.name(); });
         result.metrics.push_back(std::move(m));
@@ -81,8 +82,7 @@ void WorkServiceImpl::CompleteTrial(const Caller&, const v1::CompleteTrialReques
         }
         result.artifacts.push_back(req.checkpoint());
     }
-    result.infeasible_reason =
-        BreachedLimit(deps_.store->JobOfLease(req.lease_id()).spec(), result.objectives);
+    result.infeasible_reason = BreachedLimit(spec, result.objectives);
     resp->set_state(deps_.store->CompleteTrial(req.worker_id(), req.lease_id(), result));
     deps_.wake_scheduler();
 }

@@ -49,7 +49,8 @@ std::optional<Morphism> NasDomain::Morph(const Vector& x, Rng& rng) const {
 
 arch::CostReport NasDomain::Cost(const Vector& x) const {
     const arch::Model model = arch::BuildModel(space_, Decode(x));
-    return arch::ComputeCost(arch::Analyze(model));
+    return arch::ComputeCost(arch::Analyze(model), arch::PlanStrategy::kBest,
+                             arch::RuntimeScratchBytes, limits_.board);
 }
 
 Assessment NasDomain::Assess(const Vector& x) const {

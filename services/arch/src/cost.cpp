@@ -3,7 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <set>
+
+#include "hilnas/arch/flash.h"
 
 namespace hilnas::arch {
 
@@ -14,14 +15,6 @@ int64_t PackedBytes(int64_t rows, int64_t row_length, int bits) {
     return bits == 4 ? rows * ((row_length + 1) / 2) : rows * row_length;
 }
 
-// Estimated Thumb-2 code bytes (arm-none-eabi-gcc -O2) per kernel kind the
-// model uses, and a base for startup, UART, the harness protocol, the
-// requantisation helpers and newlib's pieces. The base is calibrated against
-// the ELFs of firmware measured by the board agent (hilnas-bench-agent:
-// measured flash minus this estimate was 9.3-11.4 KB over sampled models with
-// a base of 7 KB; now within about 1 KB).
-constexpr int64_t kBaseCodeBytes = 17408;
-constexpr int64_t kCodeBytesPerCall = 48;  // one kernel call in invoke() with its checks
 // Static RAM of the harness and board support outside the arena and the input
 // copy (the command buffer, 128 held lap times, clock and counters: .data +
 // .bss - arena - input = 2,096 B on qemu-netduinoplus2), and the stack that
@@ -29,37 +22,6 @@ constexpr int64_t kCodeBytesPerCall = 48;  // one kernel call in invoke() with i
 // the board agent under QEMU).
 constexpr int64_t kRuntimeRamBytes = 2096;
 constexpr int64_t kStackBytes = 600;
-int64_t KernelCodeBytes(const Layer& l) {
-    switch (l.op) {
-        case Op::kConv2d: {
-            const bool pointwise = l.kernel == std::array<int, 2>{1, 1};
-            return (pointwise ? 640 : 1600) + (l.bits() == 4 ? 512 : 0);
-        }
-        case Op::kDepthwiseConv2d:
-            return 1280;
-        case Op::kMaxPool:
-            return 384;
-        case Op::kAvgPool:
-            return 448;
-        case Op::kGlobalAvgPool:
-            return 256;
-        case Op::kDense:
-            return 512 + (l.bits() == 4 ? 384 : 0);
-        case Op::kAdd:
-            return 448;
-        case Op::kFlatten:
-            return 0;
-    }
-    return 0;
-}
-
-std::string KernelKind(const Layer& l) {
-    std::string kind(OpName(l.op));
-    if (l.op == Op::kConv2d && l.kernel == std::array<int, 2>{1, 1}) kind += "_1x1";
-    if (l.has_weights() && l.bits() == 4) kind += "_s4";
-    return kind;
-}
-
 }  // namespace
 
 LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) {
@@ -112,10 +74,9 @@ LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) 
     return c;
 }
 
-CostReport ComputeCost(const Graph& g, PlanStrategy strategy, const ScratchFn& scratch) {
+CostReport ComputeCost(const Graph& g, PlanStrategy strategy, const ScratchFn& scratch,
+                       std::string_view board) {
     CostReport r;
-    std::set<std::string> kinds;
-    r.code_bytes = kBaseCodeBytes;
     for (int i = 0; i < g.num_layers(); ++i) {
         LayerCost c = ComputeLayerCost(g, i, scratch);
         r.params += c.params;
@@ -123,14 +84,14 @@ CostReport ComputeCost(const Graph& g, PlanStrategy strategy, const ScratchFn& s
         r.weight_bytes += c.weight_bytes;
         r.nonzero_weight_bytes += c.nonzero_weight_bytes;
         r.working_memory_bytes = std::max(r.working_memory_bytes, c.working_memory_bytes);
-        const Layer& l = g.model.layers[static_cast<size_t>(i)];
-        if (kinds.insert(KernelKind(l)).second) r.code_bytes += KernelCodeBytes(l);
-        if (l.op != Op::kFlatten) r.code_bytes += kCodeBytesPerCall;
         r.layers.push_back(c);
     }
     r.plan = PlanMemory(g, strategy, scratch);
     r.arena_bytes = r.plan.arena_bytes;
-    r.flash_bytes = r.weight_bytes + r.code_bytes;
+    // The firmware's flash from the board's calibration (flash.h); what is
+    // not the weights themselves is code, tables and alignment.
+    r.flash_bytes = PredictFlash(g, FindFlashCalibration(board)).total_bytes;
+    r.code_bytes = r.flash_bytes - r.weight_bytes;
     r.runtime_ram_bytes = kRuntimeRamBytes + g.tensors.front().elements();
     r.stack_bytes_estimate = kStackBytes;
     r.sram_bytes = r.arena_bytes + r.runtime_ram_bytes + r.stack_bytes_estimate;

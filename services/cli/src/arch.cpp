@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "hilnas/arch/cost.h"
+#include "hilnas/arch/flash.h"
 #include "hilnas/arch/space.h"
 #include "hilnas/common/errors.h"
 
@@ -31,11 +32,12 @@ arch::PlanStrategy ParseStrategy(const std::string& name) {
 int Analyze(const Args& args) {
     ConfigSchema schema;
     schema.Add({"layers", OptionType::kBool, "false", "also print one row per layer"})
-        .Add(
-            {"planner", OptionType::kString, "best", "memory plan: best, greedy-by-size or naive"});
+        .Add({"planner", OptionType::kString, "best", "memory plan: best, greedy-by-size or naive"})
+        .Add({"board", OptionType::kString, "qemu-netduinoplus2",
+              "board type whose firmware the flash figure is for"});
     Config config;
-    if (!LoadOrHelp("hilnas arch analyze MODEL.json [--layers] [--planner NAME]", schema, args,
-                    config)) {
+    if (!LoadOrHelp("hilnas arch analyze MODEL.json [--layers] [--planner NAME] [--board TYPE]",
+                    schema, args, config)) {
         return 0;
     }
     if (config.positional().size() != 1) {
@@ -49,7 +51,14 @@ int Analyze(const Args& args) {
         // The message already names the layer; say which file too.
         throw InvalidArgument(e.message(), path + ": " + e.field());
     }
-    const auto report = arch::ComputeCost(graph, ParseStrategy(config.GetString("planner")));
+    const std::string board = config.GetString("board");
+    try {
+        arch::FindFlashCalibration(board);
+    } catch (const InvalidArgument& e) {
+        throw InvalidArgument(e.message(), "--board");
+    }
+    const auto report = arch::ComputeCost(graph, ParseStrategy(config.GetString("planner")),
+                                          arch::RuntimeScratchBytes, board);
     std::cout << arch::CostReportToJson(graph, report, config.GetBool("layers")) << "\n";
     return 0;
 }

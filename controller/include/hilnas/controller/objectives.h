@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hilnas/v1/artifact.pb.h"
@@ -23,8 +24,10 @@ namespace hilnas::controller {
 // InvalidArgument "metrics" without it), the cost model's figures for the
 // artifact's IR (after DNAS and pruning), and the model size counted in the
 // artifact's weights.
+// `board`: the job's board type (the flash figure is for its firmware).
 std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>& metrics,
-                                                   const v1::Int8Model& artifact);
+                                                   const v1::Int8Model& artifact,
+                                                   std::string_view board = "qemu-netduinoplus2");
 
 // After measurement: latency, energy, flash and SRAM as the board reported them.
 // Energy is estimated from the measurement's board type when no meter measured it.
@@ -48,11 +51,14 @@ std::vector<double> LimitConstraints(
     const google::protobuf::RepeatedPtrField<v1::ObjectiveValue>& objectives);
 
 // The cost model's objectives for a model, for candidates before training.
-std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model);
+// `board`: the job's board type, whose firmware the flash figure is for.
+std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model,
+                                                   std::string_view board = "qemu-netduinoplus2");
 
 // The cost model's predictions of what a board agent measures, kept beside the
 // measurement (metrics predicted_sram_bytes and predicted_flash_bytes, source
 // computed) so v_prediction_error can compare them.
-std::vector<v1::Metric> PredictionMetrics(const v1::Model& model);
+std::vector<v1::Metric> PredictionMetrics(const v1::Model& model,
+                                          std::string_view board = "qemu-netduinoplus2");
 
 }  // namespace hilnas::controller

@@ -17,11 +17,10 @@
 //   working_memory_bytes  SpArSe's working memory: the largest, over layers, of
 //                 the bytes of all its inputs plus its output.
 //   arena_bytes   the peak of the runtime's memory plan, scratch included.
-//   code_bytes    an estimate of the firmware's code for the kernels the model
-//                 uses, the generated invoke() and the harness (to be
-//                 calibrated against real ELF sizes).
-//   flash_bytes   weight_bytes + code_bytes: the prediction of the ELF's
-//                 .text + .rodata + .data that a board agent measures.
+//   flash_bytes   the prediction of the ELF's .text + .rodata + .data that a
+//                 board agent measures, for the board's firmware: from a
+//                 calibration of real builds, piece by piece (flash.h).
+//   code_bytes    flash_bytes - weight_bytes: code, tables and alignment.
 //   runtime_ram_bytes  the firmware's static RAM outside the arena (.data and
 //                 .bss of the harness and board support, the harness's copy
 //                 of the input), calibrated against ELF sizes.
@@ -33,6 +32,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hilnas/arch/model.h"
@@ -67,8 +67,10 @@ struct CostReport {
 
 LayerCost ComputeLayerCost(const Graph& graph, int layer, const ScratchFn& scratch);
 
+// `board`: the catalogue board type whose firmware the flash figure is for.
 CostReport ComputeCost(const Graph& graph, PlanStrategy strategy = PlanStrategy::kBest,
-                       const ScratchFn& scratch = RuntimeScratchBytes);
+                       const ScratchFn& scratch = RuntimeScratchBytes,
+                       std::string_view board = "qemu-netduinoplus2");
 
 // One JSON object with the totals, plus "layers" rows when asked.
 std::string CostReportToJson(const Graph& graph, const CostReport& report, bool with_layers);
