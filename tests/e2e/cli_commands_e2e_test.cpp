@@ -303,6 +303,8 @@ TEST_F(CliJob, WatchDrawsAProgressLineOnATerminal) {
     const int budget = job.spec().budget().max_trials();
     EXPECT_THAT(last, HasSubstr("completed  " + std::to_string(job.trials().complete()) + "/" +
                                 std::to_string(budget) + " trials"));
+    // Every trial ended: the bar is full.
+    EXPECT_THAT(last, HasSubstr("trials [" + std::string(20, '#') + "] ("));
     for (int o : front.objectives()) {
         double best = 1e300;
         for (const auto& t : front.trials()) {

@@ -71,9 +71,14 @@ class ProgressLine {
     void Draw() {
         const v1::TrialCounts& n = job_.trials();
         const int done = n.complete() + n.failed() + n.infeasible() + n.stale();
+        const int budget = job_.spec().budget().max_trials();
+        // A bar of the budget spent: one '#' per 5%.
+        constexpr int kBar = 20;
+        const int filled = budget > 0 ? std::clamp(done * kBar / budget, 0, kBar) : 0;
         std::string line = "job " + job_id_.substr(0, 8) + " " + JobStateName(job_.state()) + "  " +
-                           std::to_string(done) + "/" +
-                           std::to_string(job_.spec().budget().max_trials()) + " trials (" +
+                           std::to_string(done) + "/" + std::to_string(budget) + " trials [" +
+                           std::string(static_cast<size_t>(filled), '#') +
+                           std::string(static_cast<size_t>(kBar - filled), '-') + "] (" +
                            std::to_string(n.complete()) + " complete";
         if (n.infeasible() > 0) line += ", " + std::to_string(n.infeasible()) + " infeasible";
         if (n.failed() > 0) line += ", " + std::to_string(n.failed()) + " failed";
