@@ -3,7 +3,7 @@
 # machine with the embedded defaults: a private PostgreSQL, the controller, a
 # CPU trainer worker, a board agent with one emulated board (an STM32F405
 # under QEMU), and a Fashion-MNIST search (examples/fashion-mnist-stm32f4.yaml,
-# about 15 minutes on 2 cores), followed on a live progress line to its end;
+# about 7 minutes of search on 2 cores), followed on a live progress line to its end;
 # then prints its Pareto front with measured figures, writes the job's report,
 # and exports each front member as an int8 artifact, C sources and firmware.
 #
