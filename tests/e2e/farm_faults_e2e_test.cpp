@@ -35,9 +35,8 @@ struct Lease {
 };
 
 // The job's oldest live lease of a trial in `state` ("training" or "measuring").
-std::optional<Lease> Leased(const std::string& dsn, const std::string& job_id,
+std::optional<Lease> Leased(pqxx::connection& c, const std::string& job_id,
                             const std::string& state) {
-    pqxx::connection c(dsn);
     pqxx::nontransaction tx(c);
     const pqxx::result r = tx.exec_params(
         "SELECT id::text, lease_id::text, lease_owner FROM trials WHERE job_id = $1 AND state = $2 "
@@ -47,8 +46,7 @@ std::optional<Lease> Leased(const std::string& dsn, const std::string& job_id,
     return Lease{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<std::string>()};
 }
 
-bool StillHeld(const std::string& dsn, const std::string& lease_id) {
-    pqxx::connection c(dsn);
+bool StillHeld(pqxx::connection& c, const std::string& lease_id) {
     pqxx::nontransaction tx(c);
     return !tx.exec_params("SELECT 1 FROM trials WHERE lease_id = $1", lease_id).empty();
 }
@@ -59,8 +57,7 @@ struct Ending {
 };
 
 // How the lease `lease_id` ended; nullopt while it is live.
-std::optional<Ending> Ended(const std::string& dsn, const std::string& lease_id) {
-    pqxx::connection c(dsn);
+std::optional<Ending> Ended(pqxx::connection& c, const std::string& lease_id) {
     pqxx::nontransaction tx(c);
     const pqxx::result r =
         tx.exec_params("SELECT outcome, reason FROM trial_leases WHERE lease_id = $1", lease_id);
@@ -155,21 +152,22 @@ TEST(FarmFaults, TheJobSurvivesKilledProcessesAndAHungBoard) {
     const grpc::Status submitted = stub->SubmitJob(sctx.get(), submit, &job);
     ASSERT_TRUE(submitted.ok()) << submitted.error_message();
     const std::string job_id = job.job_id();
+    pqxx::connection db(dsn);  // the test's polls (PostgreSQL stays up throughout)
 
     // 1. The trainer is SIGKILLed mid-trial. The kill counts when the trial
     // still held its lease afterwards (it was not just finishing).
     std::optional<Lease> trained_killed;
     for (int tries = 0; tries < 5 && !trained_killed; ++tries) {
-        const auto l = Await([&] { return Leased(dsn, job_id, "training"); }, 180s);
+        const auto l = Await([&] { return Leased(db, job_id, "training"); }, 180s);
         ASSERT_TRUE(l.has_value()) << "no trial was trained\n" << logs();
         std::this_thread::sleep_for(300ms);
         Kill(trainer);
-        if (StillHeld(dsn, l->lease_id)) trained_killed = l;
+        if (StillHeld(db, l->lease_id)) trained_killed = l;
         trainer = start_trainer();
     }
     ASSERT_TRUE(trained_killed.has_value()) << "the trainer was never killed mid-trial";
     // Its lease expires and the trial goes back to the queue, attempt counted.
-    const auto train_end = Await([&] { return Ended(dsn, trained_killed->lease_id); }, 60s);
+    const auto train_end = Await([&] { return Ended(db, trained_killed->lease_id); }, 60s);
     ASSERT_TRUE(train_end.has_value()) << logs();
     EXPECT_EQ(train_end->outcome, "expired") << train_end->reason;
     EXPECT_NE(train_end->reason.find(trained_killed->owner), std::string::npos)
@@ -178,15 +176,15 @@ TEST(FarmFaults, TheJobSurvivesKilledProcessesAndAHungBoard) {
     // 2. The agent is SIGKILLed mid-measurement, and started again on the same host.
     std::optional<Lease> measured_killed;
     for (int tries = 0; tries < 5 && !measured_killed; ++tries) {
-        const auto l = Await([&] { return Leased(dsn, job_id, "measuring"); }, 180s);
+        const auto l = Await([&] { return Leased(db, job_id, "measuring"); }, 180s);
         ASSERT_TRUE(l.has_value()) << "no trial was measured\n" << logs();
         std::this_thread::sleep_for(300ms);
         Kill(agent);
-        if (StillHeld(dsn, l->lease_id)) measured_killed = l;
+        if (StillHeld(db, l->lease_id)) measured_killed = l;
         agent = start_agent();
     }
     ASSERT_TRUE(measured_killed.has_value()) << "the agent was never killed mid-measurement";
-    const auto measure_end = Await([&] { return Ended(dsn, measured_killed->lease_id); }, 60s);
+    const auto measure_end = Await([&] { return Ended(db, measured_killed->lease_id); }, 60s);
     ASSERT_TRUE(measure_end.has_value()) << logs();
     EXPECT_EQ(measure_end->outcome, "expired") << measure_end->reason;
 
@@ -194,26 +192,28 @@ TEST(FarmFaults, TheJobSurvivesKilledProcessesAndAHungBoard) {
     // answers. The agent gives up on it after its timeout and says why.
     std::optional<Lease> hung;
     for (int tries = 0; tries < 5 && !hung; ++tries) {
-        const auto l = Await([&] { return Leased(dsn, job_id, "measuring"); }, 180s);
+        const auto l = Await([&] { return Leased(db, job_id, "measuring"); }, 180s);
         ASSERT_TRUE(l.has_value()) << "no trial was measured after the agent restarted\n" << logs();
         // The firmware is built first; the board runs once QEMU is up.
+        int polls = 0;
         const auto qemu = Await(
             [&]() -> std::optional<pid_t> {
-                if (!StillHeld(dsn, l->lease_id)) return pid_t{0};
-                return ChildNamed(agent.pid(), "qemu-system-arm");
+                if (auto pid = ChildNamed(agent.pid(), "qemu-system-arm")) return pid;
+                if (++polls % 50 == 0 && !StillHeld(db, l->lease_id)) return pid_t{0};
+                return std::nullopt;
             },
             120s, 2ms);
         ASSERT_TRUE(qemu.has_value()) << "no QEMU for the measurement\n" << logs();
         if (*qemu == 0) continue;  // the measurement ended before its QEMU was seen
         ::kill(*qemu, SIGSTOP);
-        if (StillHeld(dsn, l->lease_id)) {
+        if (StillHeld(db, l->lease_id)) {
             hung = l;
         } else {
             ::kill(*qemu, SIGCONT);
         }
     }
     ASSERT_TRUE(hung.has_value()) << "the board never hung mid-measurement";
-    const auto hang_end = Await([&] { return Ended(dsn, hung->lease_id); }, 90s);
+    const auto hang_end = Await([&] { return Ended(db, hung->lease_id); }, 90s);
     ASSERT_TRUE(hang_end.has_value()) << logs();
     // The measurement goes back to the queue, with the reason: a board fault
     // when the agent's health check then fails, else the trial's attempt (a
@@ -225,8 +225,8 @@ TEST(FarmFaults, TheJobSurvivesKilledProcessesAndAHungBoard) {
     // 4. The controller is SIGKILLed mid-job and started again.
     ASSERT_TRUE(Await(
         [&] {
-            return Leased(dsn, job_id, "training").has_value() ||
-                   Leased(dsn, job_id, "measuring").has_value();
+            return Leased(db, job_id, "training").has_value() ||
+                   Leased(db, job_id, "measuring").has_value();
         },
         120s))
         << "the job had nothing running\n"
