@@ -8,10 +8,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/flash.h"
+#include "hilnas/arch/model.h"
 #include "hilnas/arch/space.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
@@ -76,6 +79,24 @@ TEST(FlashCalibration, PredictsEveryBoardsFirmwareWithin3Percent) {
         }
         EXPECT_EQ(built, kModelsPerBoard) << board.name;
     }
+}
+
+// A small model with a residual add and an 8-bit classifier: the add's few
+// calibration builds must not charge it the 4-bit kernels they happened to call.
+TEST(FlashCalibration, PredictsTheTinyExampleWithin3Percent) {
+    testing::TempDir dir;
+    std::ifstream in(testing::SourcePath("examples/tiny.json"));
+    std::ostringstream text;
+    text << in.rdbuf();
+    const arch::Model model = arch::ModelFromJson(text.str());
+    BuildOptions options;
+    options.board = std::string(arch::kDefaultFlashBoard);
+    options.out_dir = dir / "tiny";
+    const FirmwareBuild fw = BuildFirmware(RandomArtifact(model, 1), options);
+    const int64_t predicted = arch::ComputeCost(arch::Analyze(model)).flash_bytes;
+    const int64_t measured = fw.sizes.flash_bytes();
+    EXPECT_LE(std::abs(static_cast<double>(predicted - measured)), 0.03 * measured)
+        << "predicted " << predicted << " B, the ELF has " << measured << " B";
 }
 
 }  // namespace

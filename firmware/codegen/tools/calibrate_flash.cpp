@@ -56,7 +56,7 @@ struct Sample {
 
 // Models that fit `board` comfortably (weights and arena well inside its
 // memories): `count` of them, and with `cover`, more until every kernel has
-// been called by at least three.
+// been called by at least eight.
 std::vector<Sample> SampleModels(int count, uint64_t seed, const catalog::BoardType& board,
                                  bool cover) {
     const arch::SearchSpace space = arch::FlashCalibrationSpace();
@@ -65,7 +65,7 @@ std::vector<Sample> SampleModels(int count, uint64_t seed, const catalog::BoardT
     std::array<int, arch::kKernelCount> calls{};
     auto covered = [&] {
         for (int k = 0; k < arch::kKernelCount; ++k) {
-            if (k != static_cast<int>(arch::Kernel::kView) && calls[static_cast<size_t>(k)] < 3) {
+            if (k != static_cast<int>(arch::Kernel::kView) && calls[static_cast<size_t>(k)] < 8) {
                 return false;
             }
         }
@@ -86,7 +86,7 @@ std::vector<Sample> SampleModels(int count, uint64_t seed, const catalog::BoardT
             bool useful = false;
             for (const arch::Layer& l : model.layers) {
                 const auto k = static_cast<size_t>(arch::KernelOf(l));
-                useful = useful || (k != static_cast<size_t>(arch::Kernel::kView) && calls[k] < 3);
+                useful = useful || (k != static_cast<size_t>(arch::Kernel::kView) && calls[k] < 8);
             }
             if (!useful) continue;
         }
@@ -218,6 +218,30 @@ struct Learnt {
     std::vector<std::pair<std::string, std::pair<int64_t, uint32_t>>> pieces;  // name, bytes, mask
 };
 
+// The fewest kernels of `mask` that explain every build that kept section
+// `name` (greedy set cover). `mask` holds every kernel never called without the
+// section, which includes bystanders: a rare kernel (the residual add) whose
+// few builds all happened to call the section's real caller. Keeping them
+// would charge the section to models that call only the bystander.
+uint32_t Parsimonious(const std::vector<Build>& builds, const std::string& name, uint32_t mask) {
+    std::vector<uint32_t> kept;  // kernels of each build that kept it
+    for (const Build& b : builds) {
+        if (b.linked.runtime.contains(name)) kept.push_back(b.kernels & mask);
+    }
+    uint32_t chosen = 0;
+    for (;;) {
+        int best = -1, best_hits = 0;
+        for (int k = 0; k < arch::kKernelCount; ++k) {
+            if ((mask >> k & 1u) == 0 || (chosen >> k & 1u) != 0) continue;
+            int hits = 0;
+            for (uint32_t b : kept) hits += (b & chosen) == 0 && (b >> k & 1u) != 0;
+            if (hits > best_hits) best = k, best_hits = hits;
+        }
+        if (best < 0) return chosen != 0 ? chosen : mask;
+        chosen |= 1u << best;
+    }
+}
+
 Learnt Learn(const std::vector<Build>& builds, const std::string& board, const std::string& runtime,
              const std::string& toolchain) {
     Learnt l;
@@ -245,6 +269,7 @@ Learnt Learn(const std::vector<Build>& builds, const std::string& board, const s
                 bytes = std::max(bytes, it->second);
             }
         }
+        if (!always) mask = Parsimonious(builds, name, mask);
         pieces[name] = {bytes, always ? 0u : mask};
     }
     for (const auto& [name, piece] : pieces) l.pieces.push_back({name, piece});
