@@ -60,6 +60,7 @@ LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) 
     }
     c.params = weights + out_channels;
     const int64_t per_channel = out_channels * (4 + 4 + 4);  // bias, multiplier, shift
+    if (l.has_weights()) c.weight_array_bytes = (c.weight_bytes + 3) / 4 * 4 + per_channel;
     c.weight_bytes += per_channel;
     if (l.has_weights()) {
         const double keep = 1.0 - l.sparsity.value_or(0.0);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "hilnas/arch/cost.h"
 #include "hilnas/common/errors.h"
 
 namespace hilnas::arch {
@@ -9,36 +10,6 @@ namespace hilnas::arch {
 namespace {
 
 #include "flash_calibration.inc"
-
-int64_t Align4(int64_t n) { return (n + 3) / 4 * 4; }
-
-// The weight arrays model.c holds for layer `i`: its packed weights, then an
-// int32 bias, multiplier and shift per output channel, each array aligned to 4.
-int64_t WeightArrayBytes(const Graph& g, int i) {
-    const Layer& l = g.model.layers[static_cast<size_t>(i)];
-    const Shape& x = g.input_of(i);
-    auto packed = [&](int64_t rows, int64_t row) {
-        return l.bits() == 4 ? rows * ((row + 1) / 2) : rows * row;
-    };
-    int64_t weights = 0, channels = 0;
-    switch (l.op) {
-        case Op::kConv2d:
-            channels = l.filters;
-            weights = packed(channels, int64_t{l.kernel[0]} * l.kernel[1] * x.c);
-            break;
-        case Op::kDepthwiseConv2d:
-            channels = int64_t{x.c} * l.depth_multiplier;
-            weights = int64_t{l.kernel[0]} * l.kernel[1] * channels;
-            break;
-        case Op::kDense:
-            channels = l.units;
-            weights = packed(channels, x.elements());
-            break;
-        default:
-            return 0;
-    }
-    return Align4(weights) + 3 * Align4(4 * channels);
-}
 
 }  // namespace
 
@@ -74,7 +45,7 @@ FlashPrediction PredictFlash(const Graph& g, const FlashCalibration& c) {
         const Kernel k = KernelOf(g.model.layers[static_cast<size_t>(i)]);
         if (k != Kernel::kView) called |= 1u << static_cast<int>(k);
         p.model_code_bytes += c.layer_bytes[static_cast<size_t>(k)];
-        p.weight_array_bytes += WeightArrayBytes(g, i);
+        p.weight_array_bytes += ComputeLayerCost(g, i, {}).weight_array_bytes;
     }
     for (int i = 0; i < c.piece_count; ++i) {
         const FlashPiece& piece = c.pieces[i];

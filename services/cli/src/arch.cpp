@@ -33,7 +33,7 @@ int Analyze(const Args& args) {
     ConfigSchema schema;
     schema.Add({"layers", OptionType::kBool, "false", "also print one row per layer"})
         .Add({"planner", OptionType::kString, "best", "memory plan: best, greedy-by-size or naive"})
-        .Add({"board", OptionType::kString, "qemu-netduinoplus2",
+        .Add({"board", OptionType::kString, std::string(arch::kDefaultFlashBoard),
               "board type whose firmware the flash figure is for"});
     Config config;
     if (!LoadOrHelp("hilnas arch analyze MODEL.json [--layers] [--planner NAME] [--board TYPE]",

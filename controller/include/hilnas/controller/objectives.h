@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hilnas/arch/flash.h"
 #include "hilnas/v1/artifact.pb.h"
 #include "hilnas/v1/job.pb.h"
 #include "hilnas/v1/trial.pb.h"
@@ -25,9 +26,9 @@ namespace hilnas::controller {
 // artifact's IR (after DNAS and pruning), and the model size counted in the
 // artifact's weights.
 // `board`: the job's board type (the flash figure is for its firmware).
-std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>& metrics,
-                                                   const v1::Int8Model& artifact,
-                                                   std::string_view board = "qemu-netduinoplus2");
+std::vector<v1::ObjectiveValue> TrainingObjectives(
+    const std::vector<v1::Metric>& metrics, const v1::Int8Model& artifact,
+    std::string_view board = arch::kDefaultFlashBoard);
 
 // After measurement: latency, energy, flash and SRAM as the board reported them.
 // Energy is estimated from the measurement's board type when no meter measured it.
@@ -52,13 +53,13 @@ std::vector<double> LimitConstraints(
 
 // The cost model's objectives for a model, for candidates before training.
 // `board`: the job's board type, whose firmware the flash figure is for.
-std::vector<v1::ObjectiveValue> ComputedObjectives(const v1::Model& model,
-                                                   std::string_view board = "qemu-netduinoplus2");
+std::vector<v1::ObjectiveValue> ComputedObjectives(
+    const v1::Model& model, std::string_view board = arch::kDefaultFlashBoard);
 
 // The cost model's predictions of what a board agent measures, kept beside the
 // measurement (metrics predicted_sram_bytes and predicted_flash_bytes, source
 // computed) so v_prediction_error can compare them.
 std::vector<v1::Metric> PredictionMetrics(const v1::Model& model,
-                                          std::string_view board = "qemu-netduinoplus2");
+                                          std::string_view board = arch::kDefaultFlashBoard);
 
 }  // namespace hilnas::controller

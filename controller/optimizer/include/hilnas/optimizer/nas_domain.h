@@ -29,7 +29,7 @@ struct NasLimits {
     int64_t max_flash_bytes = 0;
     int64_t max_sram_bytes = 0;
     int64_t max_macs = 0;
-    std::string board = "qemu-netduinoplus2";  // whose firmware the flash figure is for
+    std::string board{arch::kDefaultFlashBoard};  // whose firmware the flash figure is for
 };
 
 class NasDomain : public Domain {

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hilnas/arch/flash.h"
 #include "hilnas/arch/model.h"
 #include "hilnas/arch/planner.h"
 
@@ -47,6 +48,9 @@ struct LayerCost {
     int64_t nonzero_weight_bytes = 0;
     int64_t working_memory_bytes = 0;  // inputs + output
     int64_t scratch_bytes = 0;
+    // What the firmware's model.c holds for it: weight_bytes with the packed
+    // weights' array padded to 4 bytes (the int32 tables are already whole words).
+    int64_t weight_array_bytes = 0;
 };
 
 struct CostReport {
@@ -70,7 +74,7 @@ LayerCost ComputeLayerCost(const Graph& graph, int layer, const ScratchFn& scrat
 // `board`: the catalogue board type whose firmware the flash figure is for.
 CostReport ComputeCost(const Graph& graph, PlanStrategy strategy = PlanStrategy::kBest,
                        const ScratchFn& scratch = RuntimeScratchBytes,
-                       std::string_view board = "qemu-netduinoplus2");
+                       std::string_view board = kDefaultFlashBoard);
 
 // One JSON object with the totals, plus "layers" rows when asked.
 std::string CostReportToJson(const Graph& graph, const CostReport& report, bool with_layers);
