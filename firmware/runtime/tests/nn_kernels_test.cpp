@@ -492,6 +492,11 @@ TEST(NnBufferSizes, FollowTheDocumentedFormulas) {
     EXPECT_EQ(nn_convolve_s8_get_buffer_size(&input, &pointwise), 4 * 12);
     const nn_dims dw_filter = {1, 3, 3, 24};
     EXPECT_EQ(nn_depthwise_conv_s8_get_buffer_size(&input, &dw_filter), 0);
+    EXPECT_EQ(nn_depthwise_conv_in_place_s8_get_buffer_size(&input, &dw_filter),
+              2 * (3 * 4 + (9 + 2) * (7 + 2) + 2));
+    const nn_dims dw_5x4 = {1, 5, 4, 24};
+    EXPECT_EQ(nn_depthwise_conv_in_place_s8_get_buffer_size(&input, &dw_5x4),
+              2 * (5 * 4 + (9 + 4) * (7 + 3) + 2));
     const nn_dims window = {1, 2, 2, 1};
     EXPECT_EQ(nn_max_pool_s8_get_buffer_size(&input, &window), 0);
     EXPECT_EQ(nn_avg_pool_s8_get_buffer_size(&input, &window), 0);
@@ -1066,6 +1071,137 @@ TEST(NnDepthwiseConvS8, RejectsBadArguments) {
     p = good;
     p.input_offset = 200;
     EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
+}
+
+// ---------------------------------------------------------------------------
+// In-place depthwise convolution: the output written over the input.
+
+// A random ch_mult-1 case whose windows all start inside the input.
+DwCase RandomInPlaceCase(Rng& rng) {
+    for (;;) {
+        DwCase c = RandomDwCase(rng);
+        if (c.params.ch_mult != 1) {
+            continue;
+        }
+        if ((c.out.h - 1) * c.params.stride.h < c.in.h &&
+            (c.out.w - 1) * c.params.stride.w < c.in.w) {
+            return c;
+        }
+    }
+}
+
+// Runs the in-place kernel on a copy of the input (with a guard after it) and
+// returns the output bytes; the bytes after the output are the input's own.
+nn_status RunDepthwiseInPlace(const DwCase& c, std::vector<int8_t>* result) {
+    Scratch scratch(nn_depthwise_conv_in_place_s8_get_buffer_size(&c.in, &c.filter));
+    Output data(Count(c.in));
+    std::copy(c.input.begin(), c.input.end(), data.data());
+    const nn_per_channel_quant quant = {c.multiplier.data(), c.shift.data()};
+    const nn_status status = nn_depthwise_conv_in_place_s8(
+        scratch.ctx(), &c.params, &quant, &c.in, &c.filter, c.weights.data(),
+        c.bias.empty() ? nullptr : c.bias.data(), &c.out, data.data());
+    EXPECT_TRUE(scratch.GuardIntact());
+    EXPECT_TRUE(data.GuardIntact()) << "wrote past its input";
+    const std::vector<int8_t> all = data.values();
+    *result = {all.begin(), all.begin() + static_cast<std::ptrdiff_t>(Count(c.out))};
+    return status;
+}
+
+TEST(NnDepthwiseConvInPlaceS8, MatchesOracleOnRandomCases) {
+    Rng rng(22);
+    for (int i = 0; i < 800; ++i) {
+        const DwCase c = RandomInPlaceCase(rng);
+        SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+        std::vector<int8_t> got;
+        ASSERT_EQ(RunDepthwiseInPlace(c, &got), NN_OK);
+        ASSERT_TRUE(BytesEqual(got, OracleDepthwise(c)));
+    }
+}
+
+// The 3x3 path and the general one at the shapes of inverted bottlenecks:
+// many channels, strides 1 and 2, SAME padding, two batches.
+TEST(NnDepthwiseConvInPlaceS8, MatchesOracleOnBottleneckShapes) {
+    Rng rng(23);
+    for (const int32_t k : {3, 5, 7}) {
+        for (const int32_t stride : {1, 2}) {
+            for (const int32_t in_c : {1, 6, 24, 33}) {
+                DwCase c = RandomInPlaceCase(rng);
+                c.in = {2, rng.Int(1, 15), rng.Int(1, 15), in_c};
+                c.params.stride = {stride, stride};
+                const int32_t out_h = (c.in.h + stride - 1) / stride;
+                const int32_t out_w = (c.in.w + stride - 1) / stride;
+                c.params.padding = {std::max((out_w - 1) * stride + k - c.in.w, 0) / 2,
+                                    std::max((out_h - 1) * stride + k - c.in.h, 0) / 2};
+                c.filter = {1, k, k, in_c};
+                c.out = {2, out_h, out_w, in_c};
+                c.input = rng.S8s(Count(c.in));
+                c.weights = rng.S8s(Count(c.filter));
+                c.bias = rng.Bias(in_c, k * k, kS8Term);
+                c.multiplier.clear();
+                c.shift.clear();
+                for (int32_t o = 0; o < in_c; ++o) {
+                    c.multiplier.push_back(rng.Multiplier());
+                    c.shift.push_back(rng.Shift(k * k, kS8Term));
+                }
+                SCOPED_TRACE(c.Describe());
+                std::vector<int8_t> got;
+                ASSERT_EQ(RunDepthwiseInPlace(c, &got), NN_OK);
+                ASSERT_TRUE(BytesEqual(got, OracleDepthwise(c)));
+            }
+        }
+    }
+}
+
+TEST(NnDepthwiseConvInPlaceS8, ExtremeValuesAtTheDeepestAccumulation) {
+    for (const int32_t value : {-128, 127}) {
+        for (const int32_t offset : {-128, 128}) {
+            DwCase c;
+            c.in = {1, 255, 257, 3};
+            c.filter = {1, 255, 257, 3};
+            c.out = {1, 1, 1, 3};
+            c.params = {offset, -128, 1, {1, 1}, {0, 0}, {-128, 127}};
+            c.input.assign(static_cast<size_t>(Count(c.in)), static_cast<int8_t>(value));
+            c.weights.assign(static_cast<size_t>(Count(c.filter)), -128);
+            c.weights[4] = 127;
+            c.bias = {kInt32Max, kInt32Min, 0};
+            c.multiplier = {kInt32Max, kInt32Max, 1 << 30};
+            c.shift = {-31, -24, -16};
+            SCOPED_TRACE(c.Describe());
+            std::vector<int8_t> got;
+            ASSERT_EQ(RunDepthwiseInPlace(c, &got), NN_OK);
+            EXPECT_TRUE(BytesEqual(got, OracleDepthwise(c)));
+        }
+    }
+}
+
+TEST(NnDepthwiseConvInPlaceS8, RejectsWhatCannotRunInPlace) {
+    const nn_dims in = {1, 4, 4, 2}, filter = {1, 3, 3, 2}, out = {1, 4, 4, 2};
+    const nn_dw_conv_params good = {0, 0, 1, {1, 1}, {1, 1}, {-128, 127}};
+    std::vector<int8_t> data(64), weights(36);
+    const int32_t multiplier[4] = {1 << 30, 1 << 30, 1 << 30, 1 << 30}, shift[4] = {};
+    const nn_per_channel_quant quant = {multiplier, shift};
+    auto run = [&](const nn_dw_conv_params& p, const nn_dims& i, const nn_dims& f, const nn_dims& o,
+                   int32_t scratch_bytes) {
+        Scratch scratch(scratch_bytes);
+        return nn_depthwise_conv_in_place_s8(scratch.ctx(), &p, &quant, &i, &f, weights.data(),
+                                             nullptr, &o, data.data());
+    };
+    const int32_t size = nn_depthwise_conv_in_place_s8_get_buffer_size(&in, &filter);
+    EXPECT_EQ(run(good, in, filter, out, size), NN_OK);
+    EXPECT_EQ(run(good, in, filter, out, size - 1), NN_ARG_ERROR);
+    nn_dw_conv_params p = good;
+    p.ch_mult = 2;  // the output would outgrow its input
+    EXPECT_EQ(run(p, in, {1, 3, 3, 4}, {1, 4, 4, 4}, size), NN_ARG_ERROR);
+    // A last window starting in the bottom padding.
+    p = good;
+    p.padding = {2, 2};
+    EXPECT_EQ(run(p, in, filter, {1, 5, 4, 2}, size), NN_ARG_ERROR);
+    EXPECT_EQ(run(p, in, filter, {1, 4, 5, 2}, size), NN_ARG_ERROR);
+    p = good;
+    p.stride = {2, 2};
+    EXPECT_EQ(run(p, in, filter, {1, 2, 2, 2}, size), NN_OK);
+    EXPECT_EQ(run(p, in, filter, {1, 3, 2, 2}, size), NN_ARG_ERROR);
+    EXPECT_EQ(run(good, in, filter, {1, 4, 4, 3}, size), NN_ARG_ERROR);
 }
 
 // ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@
  *    planner reserves it once; where it is 0, ctx may be NULL.
  *  - bias may be NULL (all zero); it has one int32 per output channel.
  *  - Outputs never alias inputs, except nn_add_s8's output, which may be either
- *    input.
+ *    input, and nn_depthwise_conv_in_place_s8's, which is its input.
  *  - Preconditions not checked (the code generator guarantees them): buffers
  *    hold their shapes; per-channel shifts are in [-31, 30].
  */
@@ -88,6 +88,34 @@ nn_status nn_depthwise_conv_s8(const nn_context* ctx, const nn_dw_conv_params* p
 
 /* Scratch of nn_depthwise_conv_s8: 0. */
 int32_t nn_depthwise_conv_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
+
+/* nn_depthwise_conv_s8 in place (TinyEngine's in-place depthwise): the output
+ * overwrites the input, so a plan needs no second activation buffer, only
+ * this kernel's scratch of one padded input channel.
+ *   data    on entry the input [N, H, W, C]; on return the output
+ *           [N, H_out, W_out, C] in its first N * H_out * W_out * C bytes
+ *   filter  [1, KH, KW, C], bias and quant as nn_depthwise_conv_s8
+ * Channel by channel (batch by batch), the kernel copies channel c of the
+ * input into scratch, then writes channel c of the output. Output element
+ * (b, y, x, c) lies at an offset congruent to c modulo C and at or below
+ * input pixel b * H * W + y * W_out + x, so it only ever overwrites input
+ * bytes of a channel already copied (of this batch or an earlier one).
+ * Requires ch_mult == 1 and windows that start inside the input's rows and
+ * columns ((H_out - 1) * stride.h < H, likewise for W; SAME and VALID padding
+ * always do); NN_ARG_ERROR otherwise. Writes the same bytes as
+ * nn_depthwise_conv_s8 on the same input. */
+nn_status nn_depthwise_conv_in_place_s8(const nn_context* ctx, const nn_dw_conv_params* params,
+                                        const nn_per_channel_quant* quant,
+                                        const nn_dims* input_dims, const nn_dims* filter_dims,
+                                        const int8_t* filter, const int32_t* bias,
+                                        const nn_dims* output_dims, int8_t* data);
+
+/* Scratch of nn_depthwise_conv_in_place_s8: one input channel with room for
+ * its padding and the channel's taps, as int16:
+ *   2 * (KH * KWe + (H + KH - 1) * (W + KW - 1) + 2) bytes, KWe = KW rounded
+ * up to even; 0 for shapes the kernel rejects. */
+int32_t nn_depthwise_conv_in_place_s8_get_buffer_size(const nn_dims* input_dims,
+                                                      const nn_dims* filter_dims);
 
 /* ---- Pooling ----------------------------------------------------------- */
 

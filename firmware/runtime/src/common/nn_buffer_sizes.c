@@ -50,6 +50,24 @@ int32_t nn_depthwise_conv_s8_get_buffer_size(const nn_dims* input_dims,
     return 0;
 }
 
+int32_t nn_depthwise_conv_in_place_s8_get_buffer_size(const nn_dims* input_dims,
+                                                      const nn_dims* filter_dims) {
+    /* The channel's taps (rows padded to an even width), then one input channel
+     * with its padding, as int16; two spare values so that a pair read of a
+     * window's last odd column stays inside. */
+    int64_t values;
+    if (input_dims == NULL || filter_dims == NULL || input_dims->h < 1 || input_dims->w < 1 ||
+        filter_dims->h < 1 || filter_dims->w < 1 ||
+        (int64_t)filter_dims->h * filter_dims->w > NN_MAX_ACCUM_DEPTH) {
+        return 0;
+    }
+    values = (int64_t)filter_dims->h * (filter_dims->w + (filter_dims->w & 1)) +
+             ((int64_t)input_dims->h + filter_dims->h - 1) *
+                 ((int64_t)input_dims->w + filter_dims->w - 1) +
+             2;
+    return values * 2 <= INT32_MAX ? (int32_t)(values * 2) : 0;
+}
+
 int32_t nn_max_pool_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims) {
     (void)input_dims;
     (void)filter_dims;

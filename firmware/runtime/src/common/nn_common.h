@@ -80,4 +80,54 @@ static inline int32_t nn_s4_get(const int8_t* row, int32_t k) {
     return (int32_t)nibble - (int32_t)((nibble & 8u) << 1);
 }
 
+/* The scratch of nn_depthwise_conv_in_place_s8, filled the same way by both
+ * builds. First the taps of channel c as int16, KH rows of KWe = KW + (KW & 1)
+ * values (an odd row's extra value 0, so taps pair up). */
+static inline void nn_dw_in_place_taps(const int8_t* filter, int32_t k_h, int32_t k_w,
+                                       int32_t channels, int32_t c, int16_t* taps) {
+    const int32_t k_we = k_w + (k_w & 1);
+    for (int32_t ky = 0; ky < k_h; ++ky) {
+        for (int32_t kx = 0; kx < k_w; ++kx) {
+            taps[ky * k_we + kx] = filter[(ky * k_w + kx) * channels + c];
+        }
+        if (k_w & 1) {
+            taps[ky * k_we + k_w] = 0;
+        }
+    }
+}
+
+/* Then the plane of channel c of batch b: `rows` x `cols` int16, plane row r
+ * and column q holding input (r - pad_h, q - pad_w) + offset, 0 outside the
+ * input (the padding, which contributes nothing), and two spare 0s. */
+static inline void nn_dw_in_place_plane(const int8_t* data, const nn_dims* in, int32_t b, int32_t c,
+                                        int32_t pad_h, int32_t pad_w, int32_t rows, int32_t cols,
+                                        int32_t offset, int16_t* plane) {
+    for (int32_t r = 0; r < rows; ++r) {
+        const int32_t iy = r - pad_h;
+        int16_t* dst = plane + r * cols;
+        if (iy < 0 || iy >= in->h) {
+            for (int32_t q = 0; q < cols; ++q) {
+                dst[q] = 0;
+            }
+            continue;
+        }
+        const int32_t first = nn_min_s32(pad_w, cols);
+        const int32_t end = nn_min_s32(pad_w + in->w, cols);
+        const int8_t* src = data + ((b * in->h + iy) * in->w) * in->c + c;
+        int32_t q = 0;
+        for (; q < first; ++q) {
+            dst[q] = 0;
+        }
+        for (; q < end; ++q) {
+            dst[q] = (int16_t)(src[(q - pad_w) * in->c] + offset);
+        }
+        for (; q < cols; ++q) {
+            dst[q] = 0;
+        }
+    }
+    /* The two spare values a pair read of a last odd column may touch. */
+    plane[rows * cols] = 0;
+    plane[rows * cols + 1] = 0;
+}
+
 #endif /* HILNAS_NN_COMMON_H */

@@ -137,6 +137,24 @@ nn_status nn_validate_depthwise(const nn_context* ctx, const nn_dw_conv_params* 
     return scratch_ok(ctx, required);
 }
 
+nn_status nn_validate_depthwise_in_place(const nn_context* ctx, const nn_dw_conv_params* params,
+                                         const nn_per_channel_quant* quant,
+                                         const nn_dims* input_dims, const nn_dims* filter_dims,
+                                         const int8_t* filter, const nn_dims* output_dims,
+                                         const int8_t* data, int32_t required) {
+    const nn_status status = nn_validate_depthwise(
+        ctx, params, quant, input_dims, data, filter_dims, filter, output_dims, data, required);
+    if (status != NN_OK) {
+        return status;
+    }
+    if (params->ch_mult != 1 || required <= 0 ||
+        (int64_t)(output_dims->h - 1) * params->stride.h >= input_dims->h ||
+        (int64_t)(output_dims->w - 1) * params->stride.w >= input_dims->w) {
+        return NN_ARG_ERROR;
+    }
+    return NN_OK;
+}
+
 nn_status nn_validate_pool(const nn_context* ctx, const nn_pool_params* params,
                            const nn_dims* input_dims, const int8_t* input,
                            const nn_dims* filter_dims, const nn_dims* output_dims,

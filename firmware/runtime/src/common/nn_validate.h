@@ -28,6 +28,14 @@ nn_status nn_validate_depthwise(const nn_context* ctx, const nn_dw_conv_params* 
                                 const int8_t* filter, const nn_dims* output_dims,
                                 const int8_t* output, int32_t required);
 
+/* nn_validate_depthwise for the in-place kernel: input and output are `data`,
+ * ch_mult 1, and every window starts inside the input's rows and columns. */
+nn_status nn_validate_depthwise_in_place(const nn_context* ctx, const nn_dw_conv_params* params,
+                                         const nn_per_channel_quant* quant,
+                                         const nn_dims* input_dims, const nn_dims* filter_dims,
+                                         const int8_t* filter, const nn_dims* output_dims,
+                                         const int8_t* data, int32_t required);
+
 nn_status nn_validate_pool(const nn_context* ctx, const nn_pool_params* params,
                            const nn_dims* input_dims, const int8_t* input,
                            const nn_dims* filter_dims, const nn_dims* output_dims,
