@@ -736,6 +736,65 @@ TEST(NnConvolveS4, AgreesWithS8OnTheSameWeights) {
 // Every input at -128 or 127, every weight at -128 (-8), offsets at their ends,
 // and the deepest accumulation allowed: the sums reach +-2^31 * (1 - 2^-16)
 // without wrapping in any build.
+// In place: runs nn_convolve_1x1_in_place_s8 over a buffer of the larger of
+// input and output (a guard after it) holding the input, and returns the
+// output's bytes.
+nn_status RunConv1x1InPlace(const ConvCase& c, std::vector<int8_t>* result) {
+    Scratch scratch(nn_convolve_1x1_in_place_s8_get_buffer_size(&c.in, &c.filter));
+    Output data(std::max(Count(c.in), Count(c.out)));
+    std::copy(c.input.begin(), c.input.end(), data.data());
+    const nn_per_channel_quant quant = {c.multiplier.data(), c.shift.data()};
+    const nn_status status = nn_convolve_1x1_in_place_s8(
+        scratch.ctx(), &c.params, &quant, &c.in, &c.filter, c.weights.data(),
+        c.bias.empty() ? nullptr : c.bias.data(), &c.out, data.data());
+    EXPECT_TRUE(scratch.GuardIntact());
+    EXPECT_TRUE(data.GuardIntact()) << "wrote past its buffer";
+    const std::vector<int8_t> all = data.values();
+    *result = {all.begin(), all.begin() + static_cast<std::ptrdiff_t>(Count(c.out))};
+    return status;
+}
+
+// Narrowing (forwards), widening (backwards) and equal widths, odd and even
+// pixel counts, against the oracle.
+TEST(NnConvolve1x1InPlaceS8, MatchesOracleNarrowingAndWidening) {
+    Rng rng(17);
+    for (const int32_t in_c : {1, 2, 3, 4, 5, 7, 8, 16, 17, 32}) {
+        for (int i = 0; i < 40; ++i) {
+            ConvCase c = RandomConvCase(rng, ConvKind::k1x1, in_c, rng.Int(1, 40));
+            c.params.stride = {1, 1};
+            c.out.h = c.in.h;
+            c.out.w = c.in.w;
+            SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+            std::vector<int8_t> got;
+            ASSERT_EQ(RunConv1x1InPlace(c, &got), NN_OK);
+            ASSERT_TRUE(BytesEqual(got, OracleConv(c)));
+        }
+    }
+}
+
+TEST(NnConvolve1x1InPlaceS8, RejectsWhatCannotRunInPlace) {
+    const nn_dims in = {1, 4, 4, 8}, filter = {6, 1, 1, 8}, out = {1, 4, 4, 6};
+    const nn_conv_params good = {0, 0, {1, 1}, {0, 0}, {-128, 127}};
+    std::vector<int8_t> data(128), weights(48);
+    const int32_t multiplier[6] = {1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30};
+    const int32_t shift[6] = {};
+    const nn_per_channel_quant quant = {multiplier, shift};
+    const int32_t size = nn_convolve_1x1_in_place_s8_get_buffer_size(&in, &filter);
+    EXPECT_EQ(size, nn_convolve_1x1_s8_get_buffer_size(&in, &filter));
+    auto run = [&](const nn_conv_params& p, const nn_dims& o, int32_t scratch_bytes) {
+        Scratch scratch(scratch_bytes);
+        return nn_convolve_1x1_in_place_s8(scratch.ctx(), &p, &quant, &in, &filter, weights.data(),
+                                           nullptr, &o, data.data());
+    };
+    EXPECT_EQ(run(good, out, size), NN_OK);
+    EXPECT_EQ(run(good, out, size - 4), NN_ARG_ERROR);
+    nn_conv_params p = good;
+    p.stride = {2, 2};  // the output pixels no longer follow the input's
+    EXPECT_EQ(run(p, {1, 2, 2, 6}, size), NN_ARG_ERROR);
+    EXPECT_EQ(run(good, {1, 3, 4, 6}, size), NN_ARG_ERROR);
+    EXPECT_EQ(run(good, {1, 4, 4, 5}, size), NN_ARG_ERROR);
+}
+
 ConvCase ExtremeConvCase(ConvKind kind, int32_t input_value, int32_t input_offset, int32_t weight,
                          int32_t k_h, int32_t k_w, int32_t in_c) {
     ConvCase c;

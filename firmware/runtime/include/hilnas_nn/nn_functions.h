@@ -13,7 +13,7 @@
  *    planner reserves it once; where it is 0, ctx may be NULL.
  *  - bias may be NULL (all zero); it has one int32 per output channel.
  *  - Outputs never alias inputs, except nn_add_s8's output, which may be either
- *    input, and nn_depthwise_conv_in_place_s8's, which is its input.
+ *    input, and the *_in_place_s8 kernels', which is their input.
  *  - Preconditions not checked (the code generator guarantees them): buffers
  *    hold their shapes; per-channel shifts are in [-31, 30].
  */
@@ -59,6 +59,27 @@ nn_status nn_convolve_1x1_s8(const nn_context* ctx, const nn_conv_params* params
 /* Scratch of nn_convolve_1x1_s8: two input pixels as int16, 4 * C_in bytes (the
  * same as nn_convolve_s8's for a 1x1 window); 0 for any other window. */
 int32_t nn_convolve_1x1_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
+
+/* nn_convolve_1x1_s8 in place: stride 1, and the output overwrites the input.
+ *   data  on entry the input [N, H, W, C_in] in its first N * H * W * C_in
+ *         bytes; on return the output [N, H, W, C_out] in its first
+ *         N * H * W * C_out bytes. It must hold the larger of the two.
+ * Pixel k of the output lies at k * C_out, of the input at k * C_in. When
+ * C_out <= C_in the kernel walks the pixels forwards, else backwards, and
+ * copies each pixel (two at a time) into scratch before writing its outputs:
+ * either way a write lands only on input pixels already copied. Requires a
+ * 1x1 window, stride 1, no padding and output dims equal to the input's but
+ * for C; NN_ARG_ERROR otherwise. Writes the same bytes as nn_convolve_1x1_s8
+ * on the same input. */
+nn_status nn_convolve_1x1_in_place_s8(const nn_context* ctx, const nn_conv_params* params,
+                                      const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                                      const nn_dims* filter_dims, const int8_t* filter,
+                                      const int32_t* bias, const nn_dims* output_dims,
+                                      int8_t* data);
+
+/* Scratch of nn_convolve_1x1_in_place_s8: that of nn_convolve_1x1_s8. */
+int32_t nn_convolve_1x1_in_place_s8_get_buffer_size(const nn_dims* input_dims,
+                                                    const nn_dims* filter_dims);
 
 /* nn_convolve_s8 with packed 4-bit weights in [-8, 7]. filter_dims is the
  * logical shape [C_out, KH, KW, C_in]; filter holds C_out rows of

@@ -39,6 +39,11 @@ int32_t nn_convolve_1x1_s8_get_buffer_size(const nn_dims* input_dims, const nn_d
     return 2 * conv_depth(input_dims, filter_dims) * (int32_t)sizeof(int16_t);
 }
 
+int32_t nn_convolve_1x1_in_place_s8_get_buffer_size(const nn_dims* input_dims,
+                                                    const nn_dims* filter_dims) {
+    return nn_convolve_1x1_s8_get_buffer_size(input_dims, filter_dims);
+}
+
 int32_t nn_convolve_s4_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims) {
     return 2 * conv_depth(input_dims, filter_dims) * (int32_t)sizeof(int16_t);
 }

@@ -112,6 +112,23 @@ nn_status nn_validate_conv_1x1(const nn_context* ctx, const nn_conv_params* para
     return NN_OK;
 }
 
+nn_status nn_validate_conv_1x1_in_place(const nn_context* ctx, const nn_conv_params* params,
+                                        const nn_per_channel_quant* quant,
+                                        const nn_dims* input_dims, const nn_dims* filter_dims,
+                                        const int8_t* filter, const nn_dims* output_dims,
+                                        const int8_t* data, int32_t required) {
+    const nn_status status = nn_validate_conv_1x1(ctx, params, quant, input_dims, data, filter_dims,
+                                                  filter, output_dims, data, required);
+    if (status != NN_OK) {
+        return status;
+    }
+    if (params->stride.h != 1 || params->stride.w != 1 || output_dims->h != input_dims->h ||
+        output_dims->w != input_dims->w) {
+        return NN_ARG_ERROR;
+    }
+    return NN_OK;
+}
+
 nn_status nn_validate_depthwise(const nn_context* ctx, const nn_dw_conv_params* params,
                                 const nn_per_channel_quant* quant, const nn_dims* input_dims,
                                 const int8_t* input, const nn_dims* filter_dims,

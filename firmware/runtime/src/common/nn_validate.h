@@ -22,6 +22,14 @@ nn_status nn_validate_conv_1x1(const nn_context* ctx, const nn_conv_params* para
                                const int8_t* filter, const nn_dims* output_dims,
                                const int8_t* output, int32_t required);
 
+/* nn_validate_conv_1x1 for the in-place kernel: input and output are `data`,
+ * stride 1 and the output's N, H and W those of the input. */
+nn_status nn_validate_conv_1x1_in_place(const nn_context* ctx, const nn_conv_params* params,
+                                        const nn_per_channel_quant* quant,
+                                        const nn_dims* input_dims, const nn_dims* filter_dims,
+                                        const int8_t* filter, const nn_dims* output_dims,
+                                        const int8_t* data, int32_t required);
+
 nn_status nn_validate_depthwise(const nn_context* ctx, const nn_dw_conv_params* params,
                                 const nn_per_channel_quant* quant, const nn_dims* input_dims,
                                 const int8_t* input, const nn_dims* filter_dims,
