@@ -16,6 +16,10 @@
 //   build/tests/bench/hilnas-bench-kernels [--runs N] [--only SUBSTRING] [--no-reference]
 //                                          [--keep]
 //
+// A case whose layer the memory plan runs in place (nn_*_in_place_s8: the
+// one-layer models' arena is smaller so) has two rows, the ordinary kernel's
+// and, marked 'in place', the in-place kernel's, which its firmware calls.
+//
 // --only keeps the cases whose kernel or shape contains SUBSTRING;
 // --no-reference skips the reference build (no speed-up column); --keep leaves
 // the last case's firmware builds in the temporary folder it names. Every
@@ -125,11 +129,12 @@ struct Run {
 
 // Runs `artifact` with `variant` kernels on one random input.
 Run Measure(const v1::Int8Model& artifact, const std::string& variant, const std::string& dir,
-            int runs) {
+            int runs, bool in_place) {
     firmware::BuildOptions options;
     options.board = "qemu-netduinoplus2";
     options.out_dir = dir;
     options.runtime_variant = variant;
+    options.in_place_layers = in_place;
     const auto build = firmware::BuildFirmware(artifact, options);
     agent::QemuBoard board(agent::QemuOptions{build.elf});
     agent::DutClient dut(board);
@@ -184,47 +189,59 @@ int main(int argc, char** argv) {
             std::string(c.shape).find(only) == std::string::npos) {
             continue;
         }
-        ++selected;
         const arch::Model model = arch::ModelFromJson(c.model);
         const auto graph = arch::Analyze(model);
         const auto cost = arch::ComputeCost(graph);
         const bool macs = cost.macs > 0;
         const double work = static_cast<double>(macs ? cost.macs : graph.tensors.back().elements());
         const auto artifact = firmware::RandomArtifact(model, 7);
-        try {
-            const Run opt_run = Measure(artifact, "cortex_m", dir + "/opt", runs);
-            const double opt = opt_run.instructions / work;
-            bool exact = opt_run.bit_exact;
-            char ref_text[32] = "-", ratio_text[32] = "-";
-            if (reference) {
-                const Run ref_run = Measure(artifact, "reference", dir + "/ref", runs);
-                exact = exact && ref_run.bit_exact;
-                const double ref = ref_run.instructions / work;
-                std::snprintf(ref_text, sizeof ref_text, "%.2f", ref);
-                std::snprintf(ratio_text, sizeof ratio_text, "%.2fx", ref / opt);
-                log_sum += std::log(ref / opt);
-                ++speedups;
+        // Where the memory plan runs the layer in place (it does when that
+        // shrinks the arena, as for these one-layer models), the ordinary
+        // kernel's row first, then the in-place kernel's, which the firmware
+        // calls.
+        const arch::Kernel ordinary = arch::KernelOf(model.layers.front());
+        const arch::Kernel planned = cost.plan.kernels.front();
+        for (const bool in_place : {false, true}) {
+            if (in_place && planned == ordinary) continue;
+            const char* name = in_place ? "  in place" : c.name;
+            ++selected;
+            try {
+                const Run opt_run = Measure(artifact, "cortex_m", dir + "/opt", runs, in_place);
+                const double opt = opt_run.instructions / work;
+                bool exact = opt_run.bit_exact;
+                char ref_text[32] = "-", ratio_text[32] = "-";
+                if (reference) {
+                    const Run ref_run =
+                        Measure(artifact, "reference", dir + "/ref", runs, in_place);
+                    exact = exact && ref_run.bit_exact;
+                    const double ref = ref_run.instructions / work;
+                    std::snprintf(ref_text, sizeof ref_text, "%.2f", ref);
+                    std::snprintf(ratio_text, sizeof ratio_text, "%.2fx", ref / opt);
+                    log_sum += std::log(ref / opt);
+                    ++speedups;
+                }
+                char peer_text[32] = "-", goal_text[32] = "-", met_text[8] = "-";
+                if (c.peer.cmsis_nn > 0) {
+                    const double goal = c.peer.cmsis_nn * c.peer.goal_factor;
+                    const bool lead = c.peer.goal_factor == kKeepTheLead;
+                    // The printed figures are what is compared: two decimals.
+                    const double shown = std::round(opt * 100) / 100;
+                    const bool ok = lead ? shown < goal : shown <= std::round(goal * 100) / 100;
+                    std::snprintf(peer_text, sizeof peer_text, "%.2f", c.peer.cmsis_nn);
+                    std::snprintf(goal_text, sizeof goal_text, lead ? "< %.2f lead" : "<= %.2f",
+                                  goal);
+                    std::snprintf(met_text, sizeof met_text, "%s", ok ? "yes" : "no");
+                    ++goals;
+                    met += ok ? 1 : 0;
+                }
+                std::printf("%-17s %-15s %8.0f %6s %9s %9.2f %8s %9s %11s %4s %5s\n", name, c.shape,
+                            work, macs ? "MAC" : "output", ref_text, opt, ratio_text, peer_text,
+                            goal_text, met_text, exact ? "yes" : "NO");
+                ++ran;
+                mismatches += exact ? 0 : 1;
+            } catch (const std::exception& e) {
+                std::printf("%-17s %-15s failed: %s\n", name, c.shape, e.what());
             }
-            char peer_text[32] = "-", goal_text[32] = "-", met_text[8] = "-";
-            if (c.peer.cmsis_nn > 0) {
-                const double goal = c.peer.cmsis_nn * c.peer.goal_factor;
-                const bool lead = c.peer.goal_factor == kKeepTheLead;
-                // The printed figures are what is compared: two decimals.
-                const double shown = std::round(opt * 100) / 100;
-                const bool ok = lead ? shown < goal : shown <= std::round(goal * 100) / 100;
-                std::snprintf(peer_text, sizeof peer_text, "%.2f", c.peer.cmsis_nn);
-                std::snprintf(goal_text, sizeof goal_text, lead ? "< %.2f lead" : "<= %.2f", goal);
-                std::snprintf(met_text, sizeof met_text, "%s", ok ? "yes" : "no");
-                ++goals;
-                met += ok ? 1 : 0;
-            }
-            std::printf("%-17s %-15s %8.0f %6s %9s %9.2f %8s %9s %11s %4s %5s\n", c.name, c.shape,
-                        work, macs ? "MAC" : "output", ref_text, opt, ratio_text, peer_text,
-                        goal_text, met_text, exact ? "yes" : "NO");
-            ++ran;
-            mismatches += exact ? 0 : 1;
-        } catch (const std::exception& e) {
-            std::printf("%-17s %-15s failed: %s\n", c.name, c.shape, e.what());
         }
         std::fflush(stdout);
     }

@@ -13,7 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 
 // No kernel scratch, so arena figures below follow from tensor sizes alone.
-int64_t NoScratch(const Graph&, int) { return 0; }
+int64_t NoScratch(const Graph&, int, Kernel) { return 0; }
 
 Graph FromJson(const std::string& json) { return Analyze(ModelFromJson(json)); }
 
@@ -119,7 +119,7 @@ TEST(ArchCost, ScratchIsPlannedWithItsLayer) {
       {"op": "conv2d", "filters": 2, "kernel": 3, "padding": "same"},
       {"op": "global_avg_pool"},
       {"op": "dense", "units": 2}]})");
-    auto scratch = [](const Graph&, int layer) -> int64_t { return layer == 0 ? 100 : 0; };
+    auto scratch = [](const Graph&, int layer, Kernel) -> int64_t { return layer == 0 ? 100 : 0; };
     const CostReport r = ComputeCost(g, PlanStrategy::kBest, scratch);
     EXPECT_EQ(r.layers[0].scratch_bytes, 100);
     EXPECT_EQ(r.arena_bytes, 72 + 72 + 100);     // input, output and scratch at step 0

@@ -56,7 +56,8 @@ std::vector<SearchSpace> Spaces() {
 // An independent check of a plan: recomputes every lifetime from the graph
 // and proves that no two buffers live at the same step share a byte, unless
 // the runtime's documented aliasing allows it (a flatten is a view of its
-// input; an add may overwrite an input it is the last reader of).
+// input; an add, or a depthwise layer through the in-place kernel, may
+// overwrite an input it is the last reader of).
 void CheckPlan(const Graph& g, const MemoryPlan& plan, const ScratchFn& scratch) {
     const int n = g.num_layers();
     struct Buf {
@@ -101,7 +102,30 @@ void CheckPlan(const Graph& g, const MemoryPlan& plan, const ScratchFn& scratch)
                 break;
             }
         }
-        const int64_t bytes = scratch(g, i);
+        const Kernel kernel = plan.kernels[static_cast<size_t>(i)];
+        if (kernel != KernelOf(l)) {
+            // The only other choice: an in-place kernel, for a layer it can
+            // run, over an input nothing reads after it.
+            ASSERT_EQ(plan.strategy, PlanStrategy::kBest);
+            if (l.op == Op::kDepthwiseConv2d) {
+                ASSERT_EQ(kernel, Kernel::kDepthwiseInPlace);
+                ASSERT_EQ(l.depth_multiplier, 1);
+            } else {
+                ASSERT_EQ(kernel, Kernel::kConv1x1InPlace);
+                ASSERT_EQ(l.op, Op::kConv2d);
+                ASSERT_EQ(l.kernel, (std::array<int, 2>{1, 1}));
+                ASSERT_EQ(l.stride, (std::array<int, 2>{1, 1}));
+            }
+            ASSERT_EQ(InPlaceKernel(g, i), kernel);
+            ASSERT_EQ(plan.tensor_offset(out), plan.tensor_offset(in0)) << "in place";
+            for (int t = 0; t <= n; ++t) {
+                if (find(t) == find(in0)) {
+                    ASSERT_LE(last_reader(t), i) << "layer " << i << " overwrites tensor " << t;
+                }
+            }
+            tensor_set[static_cast<size_t>(find(out))] = find(in0);
+        }
+        const int64_t bytes = scratch(g, i, kernel);
         const int b = plan.scratch_buffer[static_cast<size_t>(i)];
         if (bytes == 0) {
             ASSERT_EQ(b, -1);

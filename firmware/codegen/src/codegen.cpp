@@ -50,8 +50,8 @@ std::string Act(const nn_activation& a) {
 
 }  // namespace
 
-GeneratedModel GenerateModel(const v1::Int8Model& model) {
-    const Lowered low = Lower(model);
+GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers) {
+    const Lowered low = Lower(model, in_place_layers);
     const arch::Graph& g = low.graph;
     GeneratedModel gen;
     gen.arena_bytes = low.plan.arena_bytes;
@@ -131,6 +131,7 @@ GeneratedModel GenerateModel(const v1::Int8Model& model) {
         switch (k.kernel) {
             case Kernel::kConv:
             case Kernel::kConv1x1:
+            case Kernel::kConv1x1InPlace:
             case Kernel::kConvS4:
                 c << "static const nn_conv_params " << p
                   << "params = {.input_offset = " << k.conv.input_offset
@@ -140,6 +141,7 @@ GeneratedModel GenerateModel(const v1::Int8Model& model) {
                   << ", .activation = " << Act(k.conv.activation) << "};\n";
                 break;
             case Kernel::kDepthwise:
+            case Kernel::kDepthwiseInPlace:
                 c << "static const nn_dw_conv_params " << p
                   << "params = {.input_offset = " << k.dw.input_offset
                   << ", .output_offset = " << k.dw.output_offset << ", .ch_mult = " << k.dw.ch_mult
@@ -198,6 +200,12 @@ GeneratedModel GenerateModel(const v1::Int8Model& model) {
                 call = f + "(&" + p + "ctx, &" + p + "params, &" + p + "quant, &" + p +
                        "input_dims, " + in + ", &" + p + "filter_dims, " + p + "weights, " + p +
                        "bias, &" + p + "output_dims, " + out + ")";
+                break;
+            case Kernel::kDepthwiseInPlace:  // the output is the input's bytes
+            case Kernel::kConv1x1InPlace:
+                call = f + "(&" + p + "ctx, &" + p + "params, &" + p + "quant, &" + p +
+                       "input_dims, &" + p + "filter_dims, " + p + "weights, " + p + "bias, &" + p +
+                       "output_dims, " + in + ")";
                 break;
             case Kernel::kMaxPool:
             case Kernel::kAvgPool:

@@ -23,11 +23,12 @@ nn_tile Padding(const arch::Layer& l, const arch::Shape& x, const std::array<int
 
 }  // namespace
 
-Lowered Lower(const v1::Int8Model& model) {
+Lowered Lower(const v1::Int8Model& model, bool in_place_layers) {
     Lowered out;
     out.graph = ValidateArtifact(model);
     const arch::Graph& g = out.graph;
-    out.plan = arch::PlanMemory(g, arch::PlanStrategy::kBest);
+    out.plan =
+        arch::PlanMemory(g, arch::PlanStrategy::kBest, arch::RuntimeScratchBytes, in_place_layers);
     out.input_offset = out.plan.tensor_offset(0);
     out.output_offset = out.plan.tensor_offset(g.num_layers());
     out.input_bytes = g.tensors.front().elements();
@@ -44,7 +45,7 @@ Lowered Lower(const v1::Int8Model& model) {
         const v1::TensorQuant& qin = quant_of(ins[0]);
         KernelCall c;
         c.layer = i;
-        c.kernel = arch::KernelOf(l);
+        c.kernel = out.plan.kernels[static_cast<size_t>(i)];  // KernelOf's, or in place
         c.input = Dims(x);
         c.output = Dims(y);
         c.input_offset = out.plan.tensor_offset(ins[0]);

@@ -48,7 +48,8 @@ struct Lowered {
 };
 
 // Validates (ValidateArtifact), plans the arena with the cost model's best
-// strategy, and lowers every layer.
-Lowered Lower(const v1::Int8Model& model);
+// strategy, and lowers every layer. in_place_layers = false: the ordinary
+// kernels only (BuildOptions::in_place_layers).
+Lowered Lower(const v1::Int8Model& model, bool in_place_layers = true);
 
 }  // namespace hilnas::firmware

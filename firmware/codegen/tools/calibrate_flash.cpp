@@ -52,6 +52,7 @@ namespace fs = std::filesystem;
 struct Sample {
     arch::Graph graph;
     v1::Int8Model artifact;
+    std::vector<arch::Kernel> kernels;  // per layer, as the code generator calls them
 };
 
 // Models that fit `board` comfortably (weights and arena well inside its
@@ -84,24 +85,23 @@ std::vector<Sample> SampleModels(int count, uint64_t seed, const catalog::BoardT
         if (static_cast<int>(out.size()) >= count) {
             // Past the count, only models that call a kernel not yet covered.
             bool useful = false;
-            for (const arch::Layer& l : model.layers) {
-                const auto k = static_cast<size_t>(arch::KernelOf(l));
+            for (const arch::Kernel kernel : cost.plan.kernels) {
+                const auto k = static_cast<size_t>(kernel);
                 useful = useful || (k != static_cast<size_t>(arch::Kernel::kView) && calls[k] < 8);
             }
             if (!useful) continue;
         }
-        std::set<arch::Kernel> kernels;
-        for (const arch::Layer& l : model.layers) kernels.insert(arch::KernelOf(l));
+        const std::set<arch::Kernel> kernels(cost.plan.kernels.begin(), cost.plan.kernels.end());
         for (arch::Kernel k : kernels) ++calls[static_cast<size_t>(k)];
-        out.push_back({std::move(g), firmware::RandomArtifact(model, seed * 1000 + out.size())});
+        out.push_back({std::move(g), firmware::RandomArtifact(model, seed * 1000 + out.size()),
+                       cost.plan.kernels});
     }
     return out;
 }
 
-uint32_t KernelsCalled(const arch::Graph& g) {
+uint32_t KernelsCalled(const std::vector<arch::Kernel>& kernels) {
     uint32_t mask = 0;
-    for (const arch::Layer& l : g.model.layers) {
-        const arch::Kernel k = arch::KernelOf(l);
+    for (const arch::Kernel k : kernels) {
         if (k != arch::Kernel::kView) mask |= 1u << static_cast<int>(k);
     }
     return mask;
@@ -167,7 +167,7 @@ struct Build {
     uint32_t kernels = 0;
     int64_t total = 0;
     LinkedSizes linked;
-    const arch::Graph* graph = nullptr;
+    const Sample* sample = nullptr;
 };
 
 // Least squares by the normal equations (tiny systems): x minimising |A x - b|.
@@ -202,11 +202,11 @@ std::vector<double> LeastSquares(const std::vector<std::vector<double>>& a,
 }
 
 // model.c's bytes that PredictFlash computes exactly: weight arrays and name.
-int64_t ExactModelBytes(const arch::Graph& g) {
+int64_t ExactModelBytes(const Sample& s) {
     arch::FlashCalibration zero{};
     zero.pieces = nullptr;
     zero.piece_count = 0;
-    const arch::FlashPrediction p = arch::PredictFlash(g, zero);
+    const arch::FlashPrediction p = arch::PredictFlash(s.graph, s.kernels, zero);
     return p.weight_array_bytes + p.model_code_bytes;  // model_bytes and layer_bytes are 0
 }
 
@@ -279,11 +279,9 @@ Learnt Learn(const std::vector<Build>& builds, const std::string& board, const s
     for (const Build& b : builds) {
         std::vector<double> row(1 + arch::kKernelCount, 0.0);
         row[0] = 1;
-        for (const arch::Layer& layer : b.graph->model.layers) {
-            row[1 + static_cast<size_t>(arch::KernelOf(layer))] += 1;
-        }
+        for (const arch::Kernel k : b.sample->kernels) row[1 + static_cast<size_t>(k)] += 1;
         a.push_back(row);
-        y.push_back(static_cast<double>(b.linked.model - ExactModelBytes(*b.graph)));
+        y.push_back(static_cast<double>(b.linked.model - ExactModelBytes(*b.sample)));
     }
     const std::vector<double> x = LeastSquares(a, y);
     l.model_bytes = std::llround(x[0]);
@@ -385,12 +383,14 @@ int64_t BaselineEstimate(const arch::Graph& g, int64_t weight_bytes) {
                 code += 1600;
                 break;
             case arch::Kernel::kConv1x1:
+            case arch::Kernel::kConv1x1InPlace:
                 code += 640;
                 break;
             case arch::Kernel::kConvS4:
                 code += 2112;
                 break;
             case arch::Kernel::kDepthwise:
+            case arch::Kernel::kDepthwiseInPlace:
                 code += 1280;
                 break;
             case arch::Kernel::kMaxPool:
@@ -513,10 +513,10 @@ int main(int argc, char** argv) {
                         continue;
                     }
                     Build b;
-                    b.kernels = KernelsCalled(s.graph);
+                    b.kernels = KernelsCalled(s.kernels);
                     b.total = total;
                     b.linked = ReadMap(fs::path(fw.elf).parent_path() / "hilnas-fw.map");
-                    b.graph = &s.graph;
+                    b.sample = &s;
                     done.push_back(std::move(b));
                 }
                 if (check) {
@@ -553,7 +553,9 @@ int main(int argc, char** argv) {
                 int64_t max_err = 0;
                 double max_rel = 0;
                 for (const Build& b : done) {
-                    const int64_t e = arch::PredictFlash(*b.graph, c).total_bytes - b.total;
+                    const int64_t e =
+                        arch::PredictFlash(b.sample->graph, b.sample->kernels, c).total_bytes -
+                        b.total;
                     max_err = std::max(max_err, std::abs(e));
                     max_rel = std::max(
                         max_rel, std::abs(static_cast<double>(e)) / static_cast<double>(b.total));

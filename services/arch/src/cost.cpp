@@ -71,7 +71,7 @@ LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) 
         c.working_memory_bytes += g.tensors[static_cast<size_t>(t)].elements();
     }
     c.working_memory_bytes += y.elements();
-    c.scratch_bytes = scratch ? scratch(g, layer) : 0;
+    c.scratch_bytes = scratch ? scratch(g, layer, KernelOf(l)) : 0;
     return c;
 }
 
@@ -89,9 +89,18 @@ CostReport ComputeCost(const Graph& g, PlanStrategy strategy, const ScratchFn& s
     }
     r.plan = PlanMemory(g, strategy, scratch);
     r.arena_bytes = r.plan.arena_bytes;
-    // The firmware's flash from the board's calibration (flash.h); what is
-    // not the weights themselves is code, tables and alignment.
-    r.flash_bytes = PredictFlash(g, FindFlashCalibration(board)).total_bytes;
+    for (int i = 0; i < g.num_layers(); ++i) {  // the scratch of the kernel the plan runs
+        const int s = r.plan.scratch_buffer[static_cast<size_t>(i)];
+        r.layers[static_cast<size_t>(i)].scratch_bytes =
+            s < 0 ? 0 : r.plan.buffers[static_cast<size_t>(s)].size;
+    }
+    // The firmware's flash from the board's calibration (flash.h), with the
+    // kernels of the plan the code generator uses; what is not the weights
+    // themselves is code, tables and alignment.
+    const std::vector<Kernel> kernels = strategy == PlanStrategy::kBest
+                                            ? r.plan.kernels
+                                            : PlanMemory(g, PlanStrategy::kBest, scratch).kernels;
+    r.flash_bytes = PredictFlash(g, kernels, FindFlashCalibration(board)).total_bytes;
     r.code_bytes = r.flash_bytes - r.weight_bytes;
     r.runtime_ram_bytes = kRuntimeRamBytes + g.tensors.front().elements();
     r.stack_bytes_estimate = kStackBytes;

@@ -36,13 +36,14 @@ SearchSpace FlashCalibrationSpace() {
     return s;
 }
 
-FlashPrediction PredictFlash(const Graph& g, const FlashCalibration& c) {
+FlashPrediction PredictFlash(const Graph& g, const std::vector<Kernel>& kernels,
+                             const FlashCalibration& c) {
     FlashPrediction p;
     p.base_bytes = c.base_bytes;
     uint32_t called = 0;
     p.model_code_bytes = c.model_bytes + static_cast<int64_t>(g.model.name.size()) + 1;
     for (int i = 0; i < g.num_layers(); ++i) {
-        const Kernel k = KernelOf(g.model.layers[static_cast<size_t>(i)]);
+        const Kernel k = kernels.at(static_cast<size_t>(i));
         if (k != Kernel::kView) called |= 1u << static_cast<int>(k);
         p.model_code_bytes += c.layer_bytes[static_cast<size_t>(k)];
         p.weight_array_bytes += ComputeLayerCost(g, i, {}).weight_array_bytes;

@@ -25,6 +25,27 @@ Kernel KernelOf(const Layer& l) {
     return Kernel::kView;
 }
 
+std::optional<Kernel> InPlaceKernel(const Graph& g, int layer) {
+    const Layer& l = g.model.layers[static_cast<size_t>(layer)];
+    const Shape& x = g.input_of(layer);
+    const Shape& y = g.output(layer);
+    switch (KernelOf(l)) {
+        case Kernel::kDepthwise:
+            if (l.depth_multiplier == 1 && int64_t{y.h - 1} * l.stride[0] < x.h &&
+                int64_t{y.w - 1} * l.stride[1] < x.w) {
+                return Kernel::kDepthwiseInPlace;
+            }
+            return std::nullopt;
+        case Kernel::kConv1x1:
+            if (l.stride == std::array<int, 2>{1, 1} && y.h == x.h && y.w == x.w) {
+                return Kernel::kConv1x1InPlace;
+            }
+            return std::nullopt;
+        default:
+            return std::nullopt;
+    }
+}
+
 const char* KernelFunction(Kernel kernel) {
     switch (kernel) {
         case Kernel::kConv:
@@ -47,6 +68,10 @@ const char* KernelFunction(Kernel kernel) {
             return "nn_fully_connected_s4";
         case Kernel::kAdd:
             return "nn_add_s8";
+        case Kernel::kDepthwiseInPlace:
+            return "nn_depthwise_conv_in_place_s8";
+        case Kernel::kConv1x1InPlace:
+            return "nn_convolve_1x1_in_place_s8";
         case Kernel::kView:
             return "";
     }

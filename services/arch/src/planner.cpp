@@ -58,18 +58,39 @@ int64_t Place(std::vector<Unit>& units, const std::vector<int>& order) {
     return arena;
 }
 
+// The largest sum of unit sizes live at one step.
+int64_t PeakLiveBytes(const std::vector<Unit>& units) {
+    int steps = 0;
+    for (const Unit& u : units) steps = std::max(steps, u.last + 1);
+    std::vector<int64_t> live(static_cast<size_t>(steps), 0);
+    for (const Unit& u : units) {
+        for (int step = u.first; step <= u.last; ++step) live[static_cast<size_t>(step)] += u.size;
+    }
+    return live.empty() ? 0 : *std::max_element(live.begin(), live.end());
+}
+
 struct Candidate {
     std::vector<PlannedBuffer> buffers;
     std::vector<Unit> units;
     std::vector<int> unit_of;  // per buffer
+    std::vector<int> tensor_buffer;
+    std::vector<int> scratch_buffer;
+    std::vector<Kernel> kernels;
 };
 
-Candidate Build(const Graph& g, bool in_place_add, const ScratchFn& scratch,
-                std::vector<int>& tensor_buffer, std::vector<int>& scratch_buffer) {
+// What a candidate may do in place: adds (all or none), and the layers marked
+// in `layers` that have an InPlaceKernel.
+struct InPlace {
+    bool add = false;
+    std::vector<bool> layers;
+};
+
+Candidate Build(const Graph& g, const InPlace& in_place, const ScratchFn& scratch) {
     Candidate c;
     const int n = g.num_layers();
-    tensor_buffer.assign(static_cast<size_t>(n) + 1, -1);
-    scratch_buffer.assign(static_cast<size_t>(n), -1);
+    c.tensor_buffer.assign(static_cast<size_t>(n) + 1, -1);
+    c.scratch_buffer.assign(static_cast<size_t>(n), -1);
+    c.kernels.resize(static_cast<size_t>(n));
     for (int t = 0; t <= n; ++t) {
         PlannedBuffer b;
         b.kind = PlannedBuffer::Kind::kTensor;
@@ -78,7 +99,7 @@ Candidate Build(const Graph& g, bool in_place_add, const ScratchFn& scratch,
         b.first = t == 0 ? 0 : t - 1;
         const auto& readers = g.consumers[static_cast<size_t>(t)];
         b.last = readers.empty() ? n - 1 : *std::max_element(readers.begin(), readers.end());
-        tensor_buffer[static_cast<size_t>(t)] = static_cast<int>(c.buffers.size());
+        c.tensor_buffer[static_cast<size_t>(t)] = static_cast<int>(c.buffers.size());
         c.buffers.push_back(b);
     }
     auto unit_last = [&](int root) {
@@ -93,26 +114,34 @@ Candidate Build(const Graph& g, bool in_place_add, const ScratchFn& scratch,
         const Layer& l = g.model.layers[static_cast<size_t>(i)];
         const auto& in = g.inputs[static_cast<size_t>(i)];
         PlannedBuffer& out =
-            c.buffers[static_cast<size_t>(tensor_buffer[static_cast<size_t>(i) + 1])];
+            c.buffers[static_cast<size_t>(c.tensor_buffer[static_cast<size_t>(i) + 1])];
+        Kernel& kernel = c.kernels[static_cast<size_t>(i)];
+        kernel = KernelOf(l);
         if (l.op == Op::kFlatten) {
-            out.shares_with = Root(c.buffers, tensor_buffer[static_cast<size_t>(in[0])]);
-        } else if (l.op == Op::kAdd && in_place_add) {
+            out.shares_with = Root(c.buffers, c.tensor_buffer[static_cast<size_t>(in[0])]);
+        } else if (l.op == Op::kAdd && in_place.add) {
             for (int t : in) {
-                const int root = Root(c.buffers, tensor_buffer[static_cast<size_t>(t)]);
+                const int root = Root(c.buffers, c.tensor_buffer[static_cast<size_t>(t)]);
                 if (unit_last(root) == i) {
                     out.shares_with = root;
                     break;
                 }
             }
+        } else if (!in_place.layers.empty() && in_place.layers[static_cast<size_t>(i)]) {
+            const int root = Root(c.buffers, c.tensor_buffer[static_cast<size_t>(in[0])]);
+            if (const auto k = InPlaceKernel(g, i); k && unit_last(root) == i) {
+                out.shares_with = root;
+                kernel = *k;
+            }
         }
-        const int64_t bytes = scratch ? scratch(g, i) : 0;
+        const int64_t bytes = scratch ? scratch(g, i, kernel) : 0;
         if (bytes > 0) {
             PlannedBuffer s;
             s.kind = PlannedBuffer::Kind::kScratch;
             s.index = i;
             s.size = bytes;
             s.first = s.last = i;
-            scratch_buffer[static_cast<size_t>(i)] = static_cast<int>(c.buffers.size());
+            c.scratch_buffer[static_cast<size_t>(i)] = static_cast<int>(c.buffers.size());
             c.buffers.push_back(s);
         }
     }
@@ -167,19 +196,39 @@ std::vector<std::pair<std::string, std::vector<int>>> Orders(const std::vector<U
     return orders;
 }
 
-MemoryPlan Finish(const Candidate& c, PlanStrategy strategy, std::string order, int64_t arena,
-                  std::vector<int> tensor_buffer, std::vector<int> scratch_buffer) {
+MemoryPlan Finish(Candidate c, PlanStrategy strategy, std::string order, int64_t arena) {
     MemoryPlan plan;
     plan.strategy = strategy;
     plan.order = std::move(order);
     plan.arena_bytes = arena;
-    plan.buffers = c.buffers;
+    plan.buffers = std::move(c.buffers);
     for (size_t b = 0; b < plan.buffers.size(); ++b) {
         plan.buffers[b].offset = c.units[static_cast<size_t>(c.unit_of[b])].offset;
     }
-    plan.tensor_buffer = std::move(tensor_buffer);
-    plan.scratch_buffer = std::move(scratch_buffer);
+    plan.tensor_buffer = std::move(c.tensor_buffer);
+    plan.scratch_buffer = std::move(c.scratch_buffer);
+    plan.kernels = std::move(c.kernels);
     return plan;
+}
+
+// The smallest arena over every placement order of one candidate.
+struct Placed {
+    int64_t arena = -1;
+    std::string order;
+    Candidate candidate;
+};
+
+Placed PlaceBest(Candidate c) {
+    Placed best;
+    for (const auto& [name, order] : Orders(c.units)) {
+        const int64_t arena = Place(c.units, order);
+        if (best.arena < 0 || arena < best.arena) {
+            best.arena = arena;
+            best.order = name;
+            best.candidate = c;
+        }
+    }
+    return best;
 }
 
 }  // namespace
@@ -196,36 +245,71 @@ std::string_view StrategyName(PlanStrategy strategy) {
     return "?";
 }
 
-MemoryPlan PlanMemory(const Graph& graph, PlanStrategy strategy, const ScratchFn& scratch) {
-    std::vector<int> tensor_buffer, scratch_buffer;
+MemoryPlan PlanMemory(const Graph& graph, PlanStrategy strategy, const ScratchFn& scratch,
+                      bool in_place_layers) {
     if (strategy == PlanStrategy::kNaive) {
-        Candidate c = Build(graph, false, scratch, tensor_buffer, scratch_buffer);
+        Candidate c = Build(graph, InPlace{}, scratch);
         int64_t offset = 0;
         for (Unit& u : c.units) {
             u.offset = offset;
             offset += u.size;
         }
-        return Finish(c, strategy, "sum", offset, tensor_buffer, scratch_buffer);
+        return Finish(std::move(c), strategy, "sum", offset);
     }
     if (strategy == PlanStrategy::kGreedyBySize) {
-        Candidate c = Build(graph, false, scratch, tensor_buffer, scratch_buffer);
+        Candidate c = Build(graph, InPlace{}, scratch);
         const auto orders = Orders(c.units);
         const int64_t arena = Place(c.units, orders[0].second);
-        return Finish(c, strategy, orders[0].first, arena, tensor_buffer, scratch_buffer);
+        return Finish(std::move(c), strategy, orders[0].first, arena);
     }
-    MemoryPlan best;
-    best.arena_bytes = -1;
-    for (const bool in_place : {true, false}) {
-        Candidate c = Build(graph, in_place, scratch, tensor_buffer, scratch_buffer);
-        for (const auto& [name, order] : Orders(c.units)) {
-            const int64_t arena = Place(c.units, order);
-            if (best.arena_bytes < 0 || arena < best.arena_bytes) {
-                best = Finish(c, strategy, name + (in_place ? "+in-place" : ""), arena,
-                              tensor_buffer, scratch_buffer);
+    // Every combination of in-place adds and in-place layers, each with every
+    // placement order; a later one wins only when it is smaller.
+    const auto layers = static_cast<size_t>(graph.num_layers());
+    Placed best;
+    InPlace best_in_place;
+    for (const bool others : {false, in_place_layers}) {
+        for (const bool add : {true, false}) {
+            InPlace in_place{add, std::vector<bool>(others ? layers : 0, true)};
+            Placed p = PlaceBest(Build(graph, in_place, scratch));
+            if (best.arena < 0 || p.arena < best.arena) {
+                best = std::move(p);
+                best_in_place = std::move(in_place);
             }
         }
     }
-    return best;
+    // A layer runs in place only where the arena needs it: each in turn goes
+    // back to its ordinary kernel when that leaves the peak of live bytes as
+    // it was (cheap to know, and what the placement reaches in practice),
+    // and the result is kept when its placement is no larger.
+    if (!best_in_place.layers.empty()) {
+        const int64_t peak = PeakLiveBytes(best.candidate.units);
+        InPlace pruned = best_in_place;
+        bool changed = false;
+        for (size_t i = 0; i < layers; ++i) {
+            if (best.candidate.kernels[i] == KernelOf(graph.model.layers[i])) continue;
+            InPlace trial = pruned;
+            trial.layers[i] = false;
+            if (PeakLiveBytes(Build(graph, trial, scratch).units) <= peak) {
+                pruned = std::move(trial);
+                changed = true;
+            }
+        }
+        if (changed) {
+            Placed p = PlaceBest(Build(graph, pruned, scratch));
+            if (p.arena <= best.arena) {
+                best = std::move(p);
+                best_in_place = std::move(pruned);
+            }
+        }
+    }
+    std::string order = best.order;
+    if (best_in_place.add) order += "+in-place";
+    int in_place_count = 0;
+    for (size_t i = 0; i < layers; ++i) {
+        in_place_count += best.candidate.kernels[i] != KernelOf(graph.model.layers[i]);
+    }
+    if (in_place_count > 0) order += "+in-place-layers" + std::to_string(in_place_count);
+    return Finish(std::move(best.candidate), strategy, order, best.arena);
 }
 
 int64_t LiveBytesLowerBound(const MemoryPlan& plan) {
@@ -246,17 +330,7 @@ int64_t LiveBytesLowerBound(const MemoryPlan& plan) {
             unit.last = std::max(unit.last, buf.last);
         }
     }
-    int steps = 0;
-    for (const Unit& u : units) steps = std::max(steps, u.last + 1);
-    int64_t bound = 0;
-    for (int step = 0; step < steps; ++step) {
-        int64_t live = 0;
-        for (const Unit& u : units) {
-            if (u.first <= step && step <= u.last) live += u.size;
-        }
-        bound = std::max(bound, live);
-    }
-    return bound;
+    return PeakLiveBytes(units);
 }
 
 }  // namespace hilnas::arch

@@ -34,6 +34,10 @@ struct BuildOptions {
     // m-lap-us lines, and nothing is printed between infer's two timestamps.
     // Only boards with a timestamp pin (not the emulated one).
     bool energy_mode = false;
+    // false: no layer runs in place, each calls its ordinary kernel (a larger
+    // arena than the cost model's): only for the kernel benchmark, which
+    // measures both kernels of a shape.
+    bool in_place_layers = true;
     // TEST ONLY, for the agent's robustness tests; never for measurements.
     //   ""               no fault
     //   "hang-on-infer"  infer spins forever after m-infer-start: the board

@@ -23,7 +23,8 @@ struct GeneratedModel {
 };
 
 // Validates (ValidateArtifact) and generates. Throws InvalidArgument for a bad artifact.
-GeneratedModel GenerateModel(const v1::Int8Model& model);
+// in_place_layers = false: the ordinary kernels only (BuildOptions::in_place_layers).
+GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers = true);
 
 // Writes model.h and model.c into `dir` (created if missing), nothing else.
 void WriteGeneratedModel(const GeneratedModel& generated, const std::string& dir);

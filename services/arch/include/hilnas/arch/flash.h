@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "hilnas/arch/kernels.h"
 #include "hilnas/arch/model.h"
@@ -61,7 +62,10 @@ struct FlashPrediction {
     int64_t total_bytes = 0;
 };
 
-FlashPrediction PredictFlash(const Graph& graph, const FlashCalibration& calibration);
+// `kernels`: per layer, the kernel the firmware calls (the memory plan's
+// MemoryPlan::kernels, which the code generator follows).
+FlashPrediction PredictFlash(const Graph& graph, const std::vector<Kernel>& kernels,
+                             const FlashCalibration& calibration);
 
 // The space the calibration and its test sample models from: every block
 // kind, 1×1 to 5×5 kernels, 4- and 8-bit weights, every pooling, so that every

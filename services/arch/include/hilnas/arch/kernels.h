@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "hilnas/arch/model.h"
 
@@ -20,13 +21,24 @@ enum class Kernel {
     kFullyConnected,
     kFullyConnectedS4,
     kAdd,
-    kView,  // flatten: no call, its output is its input's bytes
+    kDepthwiseInPlace,  // nn_depthwise_conv_in_place_s8: a plan's choice, never KernelOf's
+    kConv1x1InPlace,    // nn_convolve_1x1_in_place_s8: likewise
+    kView,              // flatten: no call, its output is its input's bytes
 };
 inline constexpr int kKernelCount = static_cast<int>(Kernel::kView) + 1;
 
 // The kernel the firmware calls for `layer`: 4-bit convolutions of any size
 // take nn_convolve_s4, 8-bit 1×1 ones the 1×1 path, the rest nn_convolve_s8.
+// The memory plan may then run a layer in place (MemoryPlan::kernels,
+// InPlaceKernel): the final say is the plan's.
 Kernel KernelOf(const Layer& layer);
+
+// The in-place kernel `layer` of `graph` may take instead of KernelOf's, or
+// nullopt: kDepthwiseInPlace for an 8-bit depthwise layer with channel
+// multiplier 1 whose windows start inside its input, kConv1x1InPlace for an
+// 8-bit 1x1 convolution of stride 1 (the runtime kernels' preconditions).
+// Whether it does is the planner's decision: its input must also die there.
+std::optional<Kernel> InPlaceKernel(const Graph& graph, int layer);
 
 // The runtime function for a kernel, e.g. "nn_convolve_s8" ("" for kView).
 const char* KernelFunction(Kernel kernel);
