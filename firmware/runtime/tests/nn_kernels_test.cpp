@@ -696,10 +696,12 @@ TEST(NnConvolveS8, MatchesOracleForEveryChannelRemainder) {
 }
 
 // The 1x1 path where output pixel p reads input pixel p (stride 1 over the
-// whole input: the contiguous walk), against the same oracle.
+// whole input: the contiguous walk), against the same oracle. C_in gives 0 to 8
+// groups of four (steps of two groups and an odd one left over) and tails of 0
+// to 3; C_out odd and even.
 TEST(NnConvolve1x1S8, MatchesOracleWhenEveryInputPixelIsRead) {
     Rng rng(16);
-    for (const int32_t in_c : {1, 2, 3, 4, 5, 7, 8, 16, 17, 32}) {
+    for (const int32_t in_c : {1, 2, 3, 4, 5, 7, 8, 12, 13, 16, 17, 20, 32}) {
         for (int i = 0; i < 40; ++i) {
             ConvCase c = RandomConvCase(rng, ConvKind::k1x1, in_c, rng.Int(1, 17));
             c.params.stride = {1, 1};
