@@ -25,3 +25,31 @@ uint32_t nn_shim_dup_s16x2(int32_t v) { return nn_dup_s16x2(v); }
 int32_t nn_shim_cm_doubling_high_mult(int32_t a, int32_t b) {
     return nn_cm_doubling_high_mult(a, b);
 }
+int32_t nn_shim_ssat8(int32_t v) { return nn_ssat8(v); }
+uint32_t nn_shim_pack_u8x4(uint32_t b0, uint32_t b1, uint32_t b2, uint32_t b3) {
+    return nn_pack_u8x4(b0, b1, b2, b3);
+}
+uint32_t nn_shim_pack_u8x2(uint32_t b0, uint32_t b1) { return nn_pack_u8x2(b0, b1); }
+int32_t nn_shim_round_shift_add(int32_t y, int32_t e, int32_t add) {
+    return nn_round_shift_add(y, e, add);
+}
+int32_t nn_shim_cm_requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset) {
+    const nn_cm_requant r = {NULL, &multiplier, &shift, offset, {-128, 127}};
+    const nn_cm_channel q = nn_cm_channel_at(&r, 0);
+    return nn_cm_requantize(&q, acc, offset);
+}
+uint32_t nn_shim_cm_pack_output4(int32_t x0, int32_t x1, int32_t x2, int32_t x3, int32_t act_min,
+                                 int32_t act_max) {
+    const nn_activation act = {act_min, act_max};
+    const nn_cm_clamp4 c = nn_cm_clamp4_of(act);
+    return nn_cm_pack_output4(x0, x1, x2, x3, &c);
+}
+const void* nn_shim_load_u32_step(const void* p, uint32_t* v) {
+    *v = nn_load_u32_step(&p);
+    return p;
+}
+const void* nn_shim_load_2u32_step(const void* p, uint32_t* lo, uint32_t* hi) {
+    nn_load_2u32_step(&p, lo, hi);
+    return p;
+}
+void nn_shim_write_u16(void* p, uint32_t v) { nn_write_u16(p, v); }

@@ -109,27 +109,142 @@ TEST(NnIntrinsics, SaturatingAddAndSubtract) {
     }
 }
 
-// The kernels' branch-free SaturatingRoundingDoublingHighMul (nn_support.h)
-// against gemmlowp's definition, written as gemmlowp writes it.
-TEST(NnIntrinsics, DoublingHighMulWithoutABranchMatchesGemmlowp) {
-    auto gemmlowp = [](int32_t a, int32_t b) {
-        if (a == b && a == INT32_MIN) {
-            return INT32_MAX;
-        }
-        const int64_t ab = static_cast<int64_t>(a) * b;
-        const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
-        return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
-    };
+// gemmlowp's SaturatingRoundingDoublingHighMul and RoundingDivideByPOT, written
+// as gemmlowp writes them, and TFLite's MultiplyByQuantizedMultiplier on top.
+int32_t GemmlowpDoublingHighMul(int32_t a, int32_t b) {
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = static_cast<int64_t>(a) * b;
+    const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
+    return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
+}
+
+int32_t GemmlowpDivideByPot(int32_t x, int exponent) {
+    const int32_t mask = static_cast<int32_t>((int64_t{1} << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+int32_t TfliteRequantize(int32_t acc, int32_t multiplier, int32_t shift) {
+    const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int32_t shifted = Wrap(static_cast<int64_t>(acc) * (int64_t{1} << left));
+    return GemmlowpDivideByPot(GemmlowpDoublingHighMul(shifted, multiplier), right);
+}
+
+// int32 edge values, every power of two and its neighbours, and random words.
+std::vector<int32_t> Int32s() {
     std::vector<int32_t> values = {INT32_MIN, INT32_MIN + 1, -(1 << 30),    -3,       -1, 0, 1,
                                    3,         1 << 30,       INT32_MAX - 1, INT32_MAX};
+    for (int k = 0; k < 31; ++k) {
+        for (const int64_t v :
+             {int64_t{1} << k, (int64_t{1} << k) + 1, (int64_t{1} << k) - 1, int64_t{3} << k}) {
+            values.push_back(Wrap(v));
+            values.push_back(Wrap(-v));
+        }
+    }
     for (const uint32_t w : Words()) {
         values.push_back(static_cast<int32_t>(w));
     }
+    return values;
+}
+
+// The kernels' branch-free SaturatingRoundingDoublingHighMul (nn_support.h)
+// against gemmlowp's definition.
+TEST(NnIntrinsics, DoublingHighMulWithoutABranchMatchesGemmlowp) {
+    const auto values = Int32s();
     for (const int32_t a : values) {
         for (const int32_t b : values) {
-            ASSERT_EQ(nn_shim_cm_doubling_high_mult(a, b), gemmlowp(a, b)) << a << " " << b;
+            ASSERT_EQ(nn_shim_cm_doubling_high_mult(a, b), GemmlowpDoublingHighMul(a, b))
+                << a << " " << b;
         }
     }
+}
+
+// ADDS / ASRS / ADC: RoundingDivideByPOT plus an addend in three instructions,
+// for every exponent and every dividend a doubling high multiply can return
+// (all but INT32_MIN).
+TEST(NnIntrinsics, RoundingShiftAndAddMatchesGemmlowp) {
+    for (const int32_t y : Int32s()) {
+        if (y == INT32_MIN) {
+            continue;
+        }
+        for (int e = 0; e <= 31; ++e) {
+            for (const int32_t add : {0, 1, -1, 127, -128, INT32_MAX, INT32_MIN}) {
+                ASSERT_EQ(nn_shim_round_shift_add(y, e, add),
+                          Wrap(int64_t{GemmlowpDivideByPot(y, e)} + add))
+                    << y << " " << e << " " << add;
+            }
+        }
+    }
+}
+
+// The kernels' requantisation (nn_cm_requantize) against TFLite's, with the
+// output offset added modulo 2^32, for every shift of the valid range and any
+// multiplier (INT32_MIN and negative ones included).
+TEST(NnIntrinsics, RequantizeMatchesTflite) {
+    const auto values = Int32s();
+    std::mt19937 rng(20261201);
+    for (const int32_t acc : values) {
+        for (size_t i = 0; i < values.size(); i += 3) {
+            const int32_t multiplier = values[i];
+            const int32_t shift = static_cast<int32_t>(rng() % 62) - 31;
+            const int32_t offset = static_cast<int32_t>(rng() % 256) - 128;
+            ASSERT_EQ(nn_shim_cm_requantize(acc, multiplier, shift, offset),
+                      Wrap(int64_t{TfliteRequantize(acc, multiplier, shift)} + offset))
+                << acc << " " << multiplier << " " << shift << " " << offset;
+        }
+    }
+}
+
+TEST(NnIntrinsics, SaturatesToInt8AndPacksBytes) {
+    for (const int32_t v : Int32s()) {
+        EXPECT_EQ(nn_shim_ssat8(v), std::min(std::max(v, -128), 127)) << v;
+    }
+    const auto words = Words();
+    for (size_t i = 0; i + 3 < words.size(); ++i) {
+        const uint32_t b0 = words[i], b1 = words[i + 1], b2 = words[i + 2], b3 = words[i + 3];
+        EXPECT_EQ(nn_shim_pack_u8x4(b0, b1, b2, b3),
+                  Bytes({Byte(b0, 0), Byte(b1, 0), Byte(b2, 0), Byte(b3, 0)}));
+        EXPECT_EQ(nn_shim_pack_u8x2(b0, b1), (b0 & 0xFFFF0000u) | (b1 & 0xFFu) << 8 | (b0 & 0xFFu));
+    }
+}
+
+// Four requantised outputs saturated to int8, packed and clamped to the
+// activation: the bytes the scalar clamp would store.
+TEST(NnIntrinsics, PacksAndClampsFourOutputs) {
+    const auto values = Int32s();
+    const std::array<std::array<int32_t, 2>, 5> activations = {
+        {{-128, 127}, {0, 127}, {-5, 6}, {-128, -128}, {127, 127}}};
+    for (const auto& act : activations) {
+        for (size_t i = 0; i + 3 < values.size(); i += 2) {
+            std::array<int32_t, 4> clamped{};
+            for (int k = 0; k < 4; ++k) {
+                clamped[k] = std::min(std::max(values[i + k], act[0]), act[1]);
+            }
+            EXPECT_EQ(nn_shim_cm_pack_output4(values[i], values[i + 1], values[i + 2],
+                                              values[i + 3], act[0], act[1]),
+                      Bytes(clamped));
+        }
+    }
+}
+
+TEST(NnIntrinsics, LoadsThatStepTheirPointer) {
+    alignas(4) const uint8_t bytes[12] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+                                          0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC};
+    uint32_t v = 0, lo = 0, hi = 0;
+    EXPECT_EQ(nn_shim_load_u32_step(bytes + 1, &v), bytes + 5);  // unaligned
+    EXPECT_EQ(v, 0x55443322u);
+    EXPECT_EQ(nn_shim_load_2u32_step(bytes + 4, &lo, &hi), bytes + 12);
+    EXPECT_EQ(lo, 0x88776655u);
+    EXPECT_EQ(hi, 0xCCBBAA99u);
+    uint8_t out[4] = {0, 0, 0, 0};
+    nn_shim_write_u16(out + 1, 0xDEADBEEFu);  // the low halfword, unaligned
+    EXPECT_EQ(out[0], 0u);
+    EXPECT_EQ(out[1], 0xEFu);
+    EXPECT_EQ(out[2], 0xBEu);
+    EXPECT_EQ(out[3], 0u);
 }
 
 TEST(NnIntrinsics, BytewiseSignedMaxAndMin) {

@@ -701,10 +701,12 @@ TEST(NnConvolveS8, MatchesOracleForEveryChannelRemainder) {
 }
 
 // The 1x1 path where output pixel p reads input pixel p (stride 1 over the
-// whole input: the contiguous walk), against the same oracle.
+// whole input: the contiguous walk), against the same oracle. C_in gives 0 to 8
+// groups of four (steps of two groups and an odd one left over) and tails of 0
+// to 3; C_out odd and even.
 TEST(NnConvolve1x1S8, MatchesOracleWhenEveryInputPixelIsRead) {
     Rng rng(16);
-    for (const int32_t in_c : {1, 2, 3, 4, 5, 7, 8, 16, 17, 32}) {
+    for (const int32_t in_c : {1, 2, 3, 4, 5, 7, 8, 12, 13, 16, 17, 20, 32}) {
         for (int i = 0; i < 40; ++i) {
             ConvCase c = RandomConvCase(rng, ConvKind::k1x1, in_c, rng.Int(1, 17));
             c.params.stride = {1, 1};
@@ -1615,6 +1617,25 @@ FcCase RandomFcCase(Rng& rng, bool s4) {
     return c;
 }
 
+// An int8 case of a given shape (1 to max_batches batches) with everything
+// else drawn as RandomFcCase draws it.
+FcCase RandomS8FcCaseOfShape(Rng& rng, int32_t max_batches, int32_t units, int32_t depth) {
+    FcCase c = RandomFcCase(rng, false);
+    c.in = {rng.Int(1, max_batches), 1, 1, depth};
+    c.filter = {units, 1, 1, depth};
+    c.out = {c.in.n, 1, 1, units};
+    c.input = rng.S8s(Count(c.in));
+    c.weights = rng.S8s(Count(c.filter));
+    c.bias = rng.Bias(units, depth, kS8Term);
+    c.multiplier.clear();
+    c.shift.clear();
+    for (int32_t u = 0; u < units; ++u) {
+        c.multiplier.push_back(rng.Multiplier());
+        c.shift.push_back(rng.Shift(depth, kS8Term));
+    }
+    return c;
+}
+
 std::vector<int8_t> OracleFullyConnected(const FcCase& c) {
     const int32_t depth = c.filter.c, units = c.filter.n;
     std::vector<int8_t> out(static_cast<size_t>(Count(c.out)));
@@ -1634,7 +1655,9 @@ std::vector<int8_t> OracleFullyConnected(const FcCase& c) {
     return out;
 }
 
-nn_status RunFullyConnected(const FcCase& c, bool s4, std::vector<int8_t>* result) {
+// filter_offset: the weights start that many bytes past an aligned address.
+nn_status RunFullyConnected(const FcCase& c, bool s4, std::vector<int8_t>* result,
+                            int32_t filter_offset = 0) {
     Scratch scratch(s4 ? nn_fully_connected_s4_get_buffer_size(&c.in, &c.filter)
                        : nn_fully_connected_s8_get_buffer_size(&c.in, &c.filter));
     Output out(Count(c.out));
@@ -1646,8 +1669,12 @@ nn_status RunFullyConnected(const FcCase& c, bool s4, std::vector<int8_t>* resul
         status = nn_fully_connected_s4(scratch.ctx(), &c.params, &quant, &c.in, c.input.data(),
                                        &c.filter, packed.data(), bias, &c.out, out.data());
     } else {
+        std::vector<uint32_t> words((c.weights.size() + static_cast<size_t>(filter_offset)) / 4 +
+                                    1);
+        auto* const weights = reinterpret_cast<int8_t*>(words.data()) + filter_offset;
+        std::copy(c.weights.begin(), c.weights.end(), weights);
         status = nn_fully_connected_s8(scratch.ctx(), &c.params, &quant, &c.in, c.input.data(),
-                                       &c.filter, c.weights.data(), bias, &c.out, out.data());
+                                       &c.filter, weights, bias, &c.out, out.data());
     }
     EXPECT_TRUE(scratch.GuardIntact()) << "wrote past its scratch";
     EXPECT_TRUE(out.GuardIntact()) << "wrote past its output";
@@ -1673,25 +1700,13 @@ TEST(NnFullyConnectedS8, MatchesOracleOnRandomCases) { ExpectFcMatchesOracle(fal
 
 TEST(NnFullyConnectedS4, MatchesOracleOnRandomCases) { ExpectFcMatchesOracle(true, 51); }
 
-// Every unit count from 1 to 13 (passes of three units, then two or one) with
+// Every unit count from 1 to 13 (pairs of units, an odd one last) with
 // every depth remainder modulo 8, for one to three batches.
 TEST(NnFullyConnectedS8, MatchesOracleForEveryUnitAndDepthRemainder) {
     Rng rng(52);
     for (int32_t units = 1; units <= 13; ++units) {
         for (int32_t depth = 1; depth <= 41; depth += 1 + (depth > 17 ? 4 : 0)) {
-            FcCase c = RandomFcCase(rng, false);
-            c.in = {rng.Int(1, 3), 1, 1, depth};
-            c.filter = {units, 1, 1, depth};
-            c.out = {c.in.n, 1, 1, units};
-            c.input = rng.S8s(Count(c.in));
-            c.weights = rng.S8s(Count(c.filter));
-            c.bias = rng.Bias(units, depth, kS8Term);
-            c.multiplier.clear();
-            c.shift.clear();
-            for (int32_t u = 0; u < units; ++u) {
-                c.multiplier.push_back(rng.Multiplier());
-                c.shift.push_back(rng.Shift(depth, kS8Term));
-            }
+            const FcCase c = RandomS8FcCaseOfShape(rng, 3, units, depth);
             SCOPED_TRACE(c.Describe());
             std::vector<int8_t> got;
             ASSERT_EQ(RunFullyConnected(c, false, &got), NN_OK);
@@ -1700,25 +1715,47 @@ TEST(NnFullyConnectedS8, MatchesOracleForEveryUnitAndDepthRemainder) {
     }
 }
 
+// Rows read whole words at a time (a depth that is a multiple of four, from an
+// aligned filter) or not: every filter alignment, unit counts 1 to 5 (pairs of
+// units, the last of an odd count paired with itself), depths around the steps of
+// sixteen, eight and four inputs.
+TEST(NnFullyConnectedS8, MatchesOracleWhateverTheFilterAlignment) {
+    Rng rng(53);
+    for (int32_t filter_offset = 0; filter_offset < 4; ++filter_offset) {
+        for (int32_t units = 1; units <= 5; ++units) {
+            for (const int32_t depth : {4, 8, 12, 16, 20, 24, 28, 32, 36, 44, 64, 7, 13, 30, 33}) {
+                const FcCase c = RandomS8FcCaseOfShape(rng, 2, units, depth);
+                SCOPED_TRACE("filter at +" + std::to_string(filter_offset) + ": " + c.Describe());
+                std::vector<int8_t> got;
+                ASSERT_EQ(RunFullyConnected(c, false, &got, filter_offset), NN_OK);
+                ASSERT_TRUE(BytesEqual(got, OracleFullyConnected(c)));
+            }
+        }
+    }
+}
+
 TEST(NnFullyConnectedS8, ExtremeValuesAtTheDeepestAccumulation) {
     for (const bool s4 : {false, true}) {
-        for (const int32_t value : {-128, 127}) {
-            for (const int32_t offset : {-128, 128}) {
-                FcCase c;
-                c.in = {2, 1, 1, 65535};
-                c.filter = {3, 1, 1, 65535};
-                c.out = {2, 1, 1, 3};
-                c.params = {offset, 5, {-128, 127}};
-                c.input.assign(static_cast<size_t>(Count(c.in)), static_cast<int8_t>(value));
-                c.weights.assign(static_cast<size_t>(Count(c.filter)), s4 ? -8 : -128);
-                c.weights[65535 + 7] = s4 ? 7 : 127;
-                c.bias = {kInt32Max, kInt32Min, -5};
-                c.multiplier = {kInt32Max, kInt32Max, 1 << 30};
-                c.shift = {-31, -20, 0};
-                SCOPED_TRACE(std::string(s4 ? "s4 " : "s8 ") + c.Describe());
-                std::vector<int8_t> got;
-                ASSERT_EQ(RunFullyConnected(c, s4, &got), NN_OK);
-                EXPECT_TRUE(BytesEqual(got, OracleFullyConnected(c)));
+        // 65535: rows read word by word; 65532: aligned rows, read two words at a time.
+        for (const int32_t depth : {65535, 65532}) {
+            for (const int32_t value : {-128, 127}) {
+                for (const int32_t offset : {-128, 128}) {
+                    FcCase c;
+                    c.in = {2, 1, 1, depth};
+                    c.filter = {3, 1, 1, depth};
+                    c.out = {2, 1, 1, 3};
+                    c.params = {offset, 5, {-128, 127}};
+                    c.input.assign(static_cast<size_t>(Count(c.in)), static_cast<int8_t>(value));
+                    c.weights.assign(static_cast<size_t>(Count(c.filter)), s4 ? -8 : -128);
+                    c.weights[static_cast<size_t>(depth) + 7] = s4 ? 7 : 127;
+                    c.bias = {kInt32Max, kInt32Min, -5};
+                    c.multiplier = {kInt32Max, kInt32Max, 1 << 30};
+                    c.shift = {-31, -20, 0};
+                    SCOPED_TRACE(std::string(s4 ? "s4 " : "s8 ") + c.Describe());
+                    std::vector<int8_t> got;
+                    ASSERT_EQ(RunFullyConnected(c, s4, &got), NN_OK);
+                    EXPECT_TRUE(BytesEqual(got, OracleFullyConnected(c)));
+                }
             }
         }
     }

@@ -1,69 +1,93 @@
 /* Cortex-M fully connected: once per batch the input plus its offset is
  * widened into the scratch in the lane order SXTB16 gives the weights
  * ((x0, x2), (x1, x3) per four), so each word of four weights feeds two SMLADs
- * without repacking. Units go three per pass (two where the count needs it:
- * 3k + 1 = 3(k - 1) + 2 + 2), sharing each 2-word read of the input; a fourth
- * unit would leave the Cortex-M4 short of registers. */
+ * without repacking. Units go two per pass (the last of an odd count with
+ * itself), sharing each read of the input: per eight inputs one 2-word read of
+ * the input and of each row, eight SXTB16 and eight SMLADs, the loads stepping
+ * their own pointers, sixteen inputs per iteration. The sums start from the
+ * biases; the pair's two outputs leave as one halfword. Rows that start 4-byte
+ * aligned (an aligned filter and a depth that is a multiple of four, as the
+ * code generator emits them) are read with LDRD, others word by word. */
+#include <stdint.h>
+
 #include "hilnas_nn/nn_functions.h"
 #include "nn_common.h"
 #include "nn_intrinsics.h"
 #include "nn_support.h"
 #include "nn_validate.h"
 
-/* sum += four weights at w times the widened features at x. */
-static inline int32_t mac4(const int8_t* w, uint32_t x_even, uint32_t x_odd, int32_t sum) {
-    const uint32_t a = nn_read_u32(w);
-    sum = nn_smlad(nn_sxtb16(a), x_even, sum);      /* (w0, w2) . (x0, x2) */
-    return nn_smlad(nn_sxtb16_ror8(a), x_odd, sum); /* (w1, w3) . (x1, x3) */
+/* Eight weights of a row at *w, then *w += 8: one LDRD when `aligned`. */
+static inline void read_s8x8(const int8_t** w, int aligned, uint32_t* lo, uint32_t* hi) {
+    if (aligned) {
+        nn_read_s8x8_step(w, lo, hi);
+    } else {
+        *lo = nn_read_s8x4_step(w);
+        *hi = nn_read_s8x4_step(w);
+    }
 }
 
-/* Sums of products of `n` rows (1 to 3) of weights from w with the widened
- * input x. */
-static void dot_rows(const int8_t* w, const int16_t* x, int32_t depth, int32_t n, int32_t* sums) {
-    const int8_t* w0 = w;
-    const int8_t* w1 = w0 + (n > 1 ? depth : 0);
-    const int8_t* w2 = w1 + (n > 2 ? depth : 0);
-    int32_t s0 = 0, s1 = 0, s2 = 0;
-    int32_t k = depth >> 2;
-    if (n == 3) {
-        for (; k > 0; --k) {
-            const uint32_t xa = nn_read_u32_aligned(x), xb = nn_read_u32_aligned(x + 2);
-            x += 4;
-            s0 = mac4(w0, xa, xb, s0);
-            w0 += 4;
-            s1 = mac4(w1, xa, xb, s1);
-            w1 += 4;
-            s2 = mac4(w2, xa, xb, s2);
-            w2 += 4;
-        }
-    } else if (n == 2) {
-        for (; k > 0; --k) {
-            const uint32_t xa = nn_read_u32_aligned(x), xb = nn_read_u32_aligned(x + 2);
-            x += 4;
-            s0 = mac4(w0, xa, xb, s0);
-            w0 += 4;
-            s1 = mac4(w1, xa, xb, s1);
-            w1 += 4;
-        }
-    } else {
-        for (; k > 0; --k) {
-            const uint32_t xa = nn_read_u32_aligned(x), xb = nn_read_u32_aligned(x + 2);
-            x += 4;
-            s0 = mac4(w0, xa, xb, s0);
-            w0 += 4;
-        }
+/* sum += the eight weights (lo, hi) times the widened inputs x0..x3. */
+static inline int32_t mac8(uint32_t lo, uint32_t hi, uint32_t x0, uint32_t x1, uint32_t x2,
+                           uint32_t x3, int32_t sum) {
+    sum = nn_smlad(nn_sxtb16(lo), x0, sum);
+    sum = nn_smlad(nn_sxtb16_ror8(lo), x1, sum);
+    sum = nn_smlad(nn_sxtb16(hi), x2, sum);
+    return nn_smlad(nn_sxtb16_ror8(hi), x3, sum);
+}
+
+/* Eight inputs at *x times eight weights of rows *w0 and *w1, stepping all three. */
+static inline void step8(const int16_t** x, const int8_t** w0, const int8_t** w1, int aligned,
+                         int32_t* s0, int32_t* s1) {
+    uint32_t x0, x1, x2, x3, lo, hi;
+    nn_read_s16x4_step(x, &x0, &x1);
+    nn_read_s16x4_step(x, &x2, &x3);
+    read_s8x8(w0, aligned, &lo, &hi);
+    *s0 = mac8(lo, hi, x0, x1, x2, x3, *s0);
+    read_s8x8(w1, aligned, &lo, &hi);
+    *s1 = mac8(lo, hi, x0, x1, x2, x3, *s1);
+}
+
+/* (*s0, *s1) += rows w0 and w1 (`depth` weights each) times the widened input
+ * x. */
+static inline void dot2(const int8_t* w0, const int8_t* w1, const int16_t* x, int32_t depth,
+                        int aligned, int32_t* s0, int32_t* s1) {
+    const int16_t* const end16 = x + (depth & ~15);
+    int32_t a = *s0, b = *s1;
+    while (x != end16) {
+        step8(&x, &w0, &w1, aligned, &a, &b);
+        NN_BARRIER();
+        step8(&x, &w0, &w1, aligned, &a, &b);
     }
-    /* The tail, for every row alike (w1 and w2 alias w0 when fewer rows are
-     * asked for; their sums are not returned). */
-    for (int32_t t = depth & 3; t > 0; --t) {
-        const uint32_t xk = (uint32_t)*x++;
-        s0 = nn_smlabb((uint32_t)*w0++, xk, s0);
-        s1 = nn_smlabb((uint32_t)*w1++, xk, s1);
-        s2 = nn_smlabb((uint32_t)*w2++, xk, s2);
+    if (depth & 8) {
+        step8(&x, &w0, &w1, aligned, &a, &b);
     }
-    sums[0] = s0;
-    sums[1] = s1;
-    sums[2] = s2;
+    if (depth & 4) {
+        uint32_t x0, x1;
+        nn_read_s16x4_step(&x, &x0, &x1);
+        const uint32_t p = nn_read_s8x4_step(&w0), q = nn_read_s8x4_step(&w1);
+        a = nn_smlad(nn_sxtb16(p), x0, a);
+        a = nn_smlad(nn_sxtb16_ror8(p), x1, a);
+        b = nn_smlad(nn_sxtb16(q), x0, b);
+        b = nn_smlad(nn_sxtb16_ror8(q), x1, b);
+    }
+    for (int32_t t = depth & 3; t > 0; --t) { /* the tail, natural order */
+        const int32_t v = *x++;
+        a += *w0++ * v;
+        b += *w1++ * v;
+    }
+    *s0 = a;
+    *s1 = b;
+}
+
+/* The two copies of dot2 the kernel calls (one loop each, no test inside). */
+static void dot2_aligned(const int8_t* w0, const int8_t* w1, const int16_t* x, int32_t depth,
+                         int32_t* s0, int32_t* s1) {
+    dot2(w0, w1, x, depth, 1, s0, s1);
+}
+
+static void dot2_unaligned(const int8_t* w0, const int8_t* w1, const int16_t* x, int32_t depth,
+                           int32_t* s0, int32_t* s1) {
+    dot2(w0, w1, x, depth, 0, s0, s1);
 }
 
 nn_status nn_fully_connected_s8(const nn_context* ctx, const nn_fc_params* params,
@@ -80,20 +104,36 @@ nn_status nn_fully_connected_s8(const nn_context* ctx, const nn_fc_params* param
     const int32_t depth = filter_dims->c, units = filter_dims->n;
     const nn_cm_requant r = {bias, quant->multiplier, quant->shift, params->output_offset,
                              params->activation};
+    const nn_cm_clamp4 clamp = nn_cm_clamp4_of(params->activation);
+    const int aligned = (((uintptr_t)filter | (uint32_t)depth) & 3u) == 0;
     int16_t* const x = (int16_t*)ctx->buf;
 
     for (int32_t b = 0; b < input_dims->n; ++b) {
         int8_t* const out = output + b * units;
         nn_cm_s8_to_s16_offset_reordered(input + b * depth, x, depth, params->input_offset);
-        int32_t u = 0;
-        while (u < units) {
-            const int32_t left = units - u;
-            const int32_t n = left == 4 || left == 2 ? 2 : left == 1 ? 1 : 3;
-            int32_t sums[3];
-            dot_rows(filter + u * depth, x, depth, n, sums);
-            for (int32_t i = 0; i < n; ++i, ++u) {
-                const nn_cm_channel q = nn_cm_channel_at(&r, u);
-                out[u] = nn_cm_output_ch(&q, r.output_offset, r.activation, sums[i]);
+        for (int32_t u = 0; u < units; u += 2) {
+            /* A pair of units; the last of an odd count pairs with itself. */
+            const int32_t u1 = u + 1 < units ? u + 1 : u;
+            const int8_t* const w0 = filter + u * depth;
+            const int8_t* const w1 = filter + u1 * depth;
+            int32_t s0 = 0, s1 = 0;
+            if (bias != NULL) {
+                s0 = bias[u];
+                s1 = bias[u1];
+            }
+            if (aligned) {
+                dot2_aligned(w0, w1, x, depth, &s0, &s1);
+            } else {
+                dot2_unaligned(w0, w1, x, depth, &s0, &s1);
+            }
+            const nn_cm_channel q0 = nn_cm_channel_at(&r, u), q1 = nn_cm_channel_at(&r, u1);
+            const uint32_t packed =
+                nn_cm_pack_output2(nn_cm_requantize(&q0, s0, r.output_offset),
+                                   nn_cm_requantize(&q1, s1, r.output_offset), &clamp);
+            if (u1 != u) {
+                nn_write_u16(out + u, packed);
+            } else {
+                out[u] = (int8_t)packed;
             }
         }
     }

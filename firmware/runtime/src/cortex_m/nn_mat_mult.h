@@ -21,20 +21,23 @@ typedef struct {
     nn_cm_requant r;
 } nn_cm_mat;
 
-/* One group of four values of both columns at c (pair layout) times four
- * weights of each of two rows: (*s00, *s01) for row w0, (*s10, *s11) for w1. */
-static inline void nn_cm_mac_group_2x2(const int16_t* c, const int8_t* w0, const int8_t* w1,
+/* One group of four values of both columns at *c (pair layout) times four
+ * weights of each of two rows at *w0 and *w1: (*s00, *s01) for row 0, (*s10,
+ * *s11) for row 1. Steps the three pointers past what it read, in the loads
+ * themselves. */
+static inline void nn_cm_mac_group_2x2(const int16_t** c, const int8_t** w0, const int8_t** w1,
                                        int32_t* s00, int32_t* s01, int32_t* s10, int32_t* s11) {
-    const uint32_t x0_even = nn_read_u32_aligned(c), x0_odd = nn_read_u32_aligned(c + 2);
-    const uint32_t x1_even = nn_read_u32_aligned(c + 4), x1_odd = nn_read_u32_aligned(c + 6);
-    const uint32_t a = nn_read_u32(w0);
+    uint32_t x0_even, x0_odd, x1_even, x1_odd;
+    nn_read_s16x4_step(c, &x0_even, &x0_odd);
+    nn_read_s16x4_step(c, &x1_even, &x1_odd);
+    const uint32_t a = nn_read_s8x4_step(w0);
     const uint32_t a_even = nn_sxtb16(a); /* (w0, w2) */
     *s00 = nn_smlad(a_even, x0_even, *s00);
     *s01 = nn_smlad(a_even, x1_even, *s01);
     const uint32_t a_odd = nn_sxtb16_ror8(a); /* (w1, w3) */
     *s00 = nn_smlad(a_odd, x0_odd, *s00);
     *s01 = nn_smlad(a_odd, x1_odd, *s01);
-    const uint32_t b = nn_read_u32(w1);
+    const uint32_t b = nn_read_s8x4_step(w1);
     const uint32_t b_even = nn_sxtb16(b);
     *s10 = nn_smlad(b_even, x0_even, *s10);
     *s11 = nn_smlad(b_even, x1_even, *s11);
@@ -45,13 +48,16 @@ static inline void nn_cm_mac_group_2x2(const int16_t* c, const int8_t* w0, const
 
 /* Both columns of a pair-layout buffer times every filter row: a register block
  * of two channels x two pixels, per four weights of each channel one load, two
- * SXTB16, one 4-word read of the columns and eight SMLADs. Writes two output
- * pixels (out_c bytes each) from out0 on and returns the position after them. */
+ * SXTB16, two 2-word reads of the columns and eight SMLADs. The sums start from
+ * the biases, and the four outputs of a block leave as two halfwords. Writes
+ * two output pixels (out_c bytes each) from out0 on and returns the position
+ * after them. */
 static inline int8_t* nn_cm_mat_mult_pair(const nn_cm_mat* m, const int16_t* pair, int8_t* out0) {
     const int32_t depth = m->depth, out_c = m->out_c, tail = depth & 3, groups = depth >> 2;
-    const int16_t* const groups_end = pair + 8 * groups;
-    const int16_t* const tail0 = groups_end;
-    const int16_t* const tail1 = groups_end + tail;
+    const int16_t* const pairs_end = pair + 16 * (groups >> 1); /* two groups per step */
+    const int32_t* const bias = m->r.bias;
+    const int32_t output_offset = m->r.output_offset;
+    const nn_cm_clamp4 clamp = nn_cm_clamp4_of(m->r.activation);
     int8_t* const out1 = out0 + out_c;
     const int8_t* w0 = m->filter;
     int32_t oc = 0;
@@ -59,23 +65,22 @@ static inline int8_t* nn_cm_mat_mult_pair(const nn_cm_mat* m, const int16_t* pai
     for (; oc + 1 < out_c; oc += 2) {
         const int8_t* w1 = w0 + depth;
         const int16_t* c = pair;
-        int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0; /* s<channel><pixel> */
-        /* Two groups per iteration halve the loop's own instructions. */
-        for (int32_t g = groups >> 1; g > 0; --g) {
-            nn_cm_mac_group_2x2(c, w0, w1, &s00, &s01, &s10, &s11);
+        int32_t s00 = 0, s10 = 0; /* s<channel><pixel> */
+        if (bias != NULL) {
+            s00 = bias[oc];
+            s10 = bias[oc + 1];
+        }
+        int32_t s01 = s00, s11 = s10;
+        while (c != pairs_end) {
+            nn_cm_mac_group_2x2(&c, &w0, &w1, &s00, &s01, &s10, &s11);
             NN_BARRIER();
-            nn_cm_mac_group_2x2(c + 8, w0 + 4, w1 + 4, &s00, &s01, &s10, &s11);
-            c += 16;
-            w0 += 8;
-            w1 += 8;
+            nn_cm_mac_group_2x2(&c, &w0, &w1, &s00, &s01, &s10, &s11);
         }
         if (groups & 1) {
-            nn_cm_mac_group_2x2(c, w0, w1, &s00, &s01, &s10, &s11);
-            w0 += 4;
-            w1 += 4;
+            nn_cm_mac_group_2x2(&c, &w0, &w1, &s00, &s01, &s10, &s11);
         }
-        for (int32_t k = 0; k < tail; ++k) {
-            const int32_t a = *w0++, b = *w1++, x0 = tail0[k], x1 = tail1[k];
+        for (int32_t k = 0; k < tail; ++k) { /* c: the tail of pixel 0, then pixel 1's */
+            const int32_t a = *w0++, b = *w1++, x0 = c[k], x1 = c[tail + k];
             s00 += a * x0;
             s01 += a * x1;
             s10 += b * x0;
@@ -83,33 +88,37 @@ static inline int8_t* nn_cm_mat_mult_pair(const nn_cm_mat* m, const int16_t* pai
         }
         w0 = w1; /* the next pair of rows */
         const nn_cm_channel q0 = nn_cm_channel_at(&m->r, oc);
-        out0[oc] = nn_cm_output_ch(&q0, m->r.output_offset, m->r.activation, s00);
-        out1[oc] = nn_cm_output_ch(&q0, m->r.output_offset, m->r.activation, s01);
         const nn_cm_channel q1 = nn_cm_channel_at(&m->r, oc + 1);
-        out0[oc + 1] = nn_cm_output_ch(&q1, m->r.output_offset, m->r.activation, s10);
-        out1[oc + 1] = nn_cm_output_ch(&q1, m->r.output_offset, m->r.activation, s11);
+        const uint32_t packed = nn_cm_pack_output4(
+            nn_cm_requantize(&q0, s00, output_offset), nn_cm_requantize(&q1, s10, output_offset),
+            nn_cm_requantize(&q0, s01, output_offset), nn_cm_requantize(&q1, s11, output_offset),
+            &clamp);
+        nn_write_u16(out0 + oc, packed);
+        nn_write_u16(out1 + oc, packed >> 16);
     }
     if (oc < out_c) {
+        const int16_t* const groups_end = pair + 8 * groups;
         const int16_t* c = pair;
         int32_t s0 = 0, s1 = 0;
         while (c != groups_end) {
-            const uint32_t a = nn_read_u32(w0);
-            w0 += 4;
+            uint32_t x0_even, x0_odd, x1_even, x1_odd;
+            nn_read_s16x4_step(&c, &x0_even, &x0_odd);
+            nn_read_s16x4_step(&c, &x1_even, &x1_odd);
+            const uint32_t a = nn_read_s8x4_step(&w0);
             const uint32_t a_even = nn_sxtb16(a), a_odd = nn_sxtb16_ror8(a);
-            s0 = nn_smlad(a_even, nn_read_u32_aligned(c), s0);
-            s0 = nn_smlad(a_odd, nn_read_u32_aligned(c + 2), s0);
-            s1 = nn_smlad(a_even, nn_read_u32_aligned(c + 4), s1);
-            s1 = nn_smlad(a_odd, nn_read_u32_aligned(c + 6), s1);
-            c += 8;
+            s0 = nn_smlad(a_even, x0_even, s0);
+            s0 = nn_smlad(a_odd, x0_odd, s0);
+            s1 = nn_smlad(a_even, x1_even, s1);
+            s1 = nn_smlad(a_odd, x1_odd, s1);
         }
         for (int32_t k = 0; k < tail; ++k) {
             const int32_t a = *w0++;
-            s0 += a * tail0[k];
-            s1 += a * tail1[k];
+            s0 += a * c[k];
+            s1 += a * c[tail + k];
         }
         const nn_cm_channel q = nn_cm_channel_at(&m->r, oc);
-        out0[oc] = nn_cm_output_ch(&q, m->r.output_offset, m->r.activation, s0);
-        out1[oc] = nn_cm_output_ch(&q, m->r.output_offset, m->r.activation, s1);
+        out0[oc] = nn_cm_output_ch(&q, output_offset, m->r.activation, s0);
+        out1[oc] = nn_cm_output_ch(&q, output_offset, m->r.activation, s1);
     }
     return out1 + out_c;
 }
@@ -124,8 +133,7 @@ static inline void nn_cm_mat_mult_single(const nn_cm_mat* m, const int16_t* pair
         const int16_t* c = pair;
         int32_t sum = 0;
         while (c != groups_end) {
-            const uint32_t a = nn_read_u32(w);
-            w += 4;
+            const uint32_t a = nn_read_s8x4_step(&w);
             sum = nn_smlad(nn_sxtb16(a), nn_read_u32_aligned(c), sum);
             sum = nn_smlad(nn_sxtb16_ror8(a), nn_read_u32_aligned(c + 2), sum);
             c += 8;
