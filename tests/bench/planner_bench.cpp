@@ -115,16 +115,16 @@ void Run(const char* label, const SearchSpace& space, int models, uint64_t seed,
     }
     std::printf("\n== %s: %d models (seed %llu)\n", label, models,
                 static_cast<unsigned long long>(seed));
-    std::printf("  %-16s %12s %14s %14s %12s\n", "strategy", "median arena", "/ naive (med)",
+    std::printf("  %-18s %12s %14s %14s %12s\n", "strategy", "median arena", "/ naive (med)",
                 "/ SpArSe WM", "plan time");
-    std::printf("  %-16s %12.0f %14.3f %14.3f %12s\n", "naive (baseline)", Median(naive), 1.0,
+    std::printf("  %-18s %12.0f %14.3f %14.3f %12s\n", "naive (baseline)", Median(naive), 1.0,
                 Median(naive) / Median(wm), "-");
-    std::printf("  %-16s %12.0f %14.3f %14.3f %10.1fus\n", "greedy-by-size", Median(greedy),
+    std::printf("  %-18s %12.0f %14.3f %14.3f %10.1fus\n", "greedy-by-size", Median(greedy),
                 Median(greedy_naive), Median(greedy_wm), Median(t_greedy));
-    std::printf("  %-16s %12.0f %14.3f %14.3f %10.1fus\n", "best", Median(best), Median(best_naive),
+    std::printf("  %-18s %12.0f %14.3f %14.3f %10.1fus\n", "best", Median(best), Median(best_naive),
                 Median(best_wm), Median(t_best));
-    std::printf("  %-16s %12.0f %14s %14s   (best / greedy median %.3f)\n",
-                "best w/o in-place layers", Median(no_dw), "", "", Median(no_dw_greedy));
+    std::printf("  %-18s %12.0f %14s %14s   (best / greedy median %.3f)\n", "best, no in-place",
+                Median(no_dw), "", "", Median(no_dw_greedy));
     std::printf(
         "  SpArSe working memory: median %.0f bytes; live-bytes lower bound of the best "
         "plan: median %.0f\n",

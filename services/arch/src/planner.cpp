@@ -264,12 +264,21 @@ MemoryPlan PlanMemory(const Graph& graph, PlanStrategy strategy, const ScratchFn
     }
     // Every combination of in-place adds and in-place layers, each with every
     // placement order; a later one wins only when it is smaller.
+    // Combinations that cannot differ (no add, no layer with an in-place
+    // kernel) are skipped: planning is in the optimiser's inner loop.
     const auto layers = static_cast<size_t>(graph.num_layers());
+    bool any_add = false, any_in_place = false;
+    for (int i = 0; i < graph.num_layers(); ++i) {
+        any_add = any_add || graph.model.layers[static_cast<size_t>(i)].op == Op::kAdd;
+        any_in_place = any_in_place || InPlaceKernel(graph, i).has_value();
+    }
     Placed best;
     InPlace best_in_place;
-    for (const bool others : {false, in_place_layers}) {
+    const int passes = in_place_layers && any_in_place ? 2 : 1;
+    for (int pass = 0; pass < passes; ++pass) {
         for (const bool add : {true, false}) {
-            InPlace in_place{add, std::vector<bool>(others ? layers : 0, true)};
+            if (!add && !any_add) continue;
+            InPlace in_place{add, std::vector<bool>(pass == 1 ? layers : 0, true)};
             Placed p = PlaceBest(Build(graph, in_place, scratch));
             if (best.arena < 0 || p.arena < best.arena) {
                 best = std::move(p);
@@ -308,7 +317,7 @@ MemoryPlan PlanMemory(const Graph& graph, PlanStrategy strategy, const ScratchFn
     for (size_t i = 0; i < layers; ++i) {
         in_place_count += best.candidate.kernels[i] != KernelOf(graph.model.layers[i]);
     }
-    if (in_place_count > 0) order += "+in-place-layers" + std::to_string(in_place_count);
+    if (in_place_count > 0) order += "+layers-in-place-" + std::to_string(in_place_count);
     return Finish(std::move(best.candidate), strategy, order, best.arena);
 }
 
