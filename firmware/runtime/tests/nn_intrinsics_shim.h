@@ -20,6 +20,7 @@ uint32_t nn_shim_pkhbt16(uint32_t a, uint32_t b);
 uint32_t nn_shim_pkhtb16(uint32_t a, uint32_t b);
 int32_t nn_shim_qadd(int32_t a, int32_t b);
 int32_t nn_shim_qsub(int32_t a, int32_t b);
+int32_t nn_shim_ssat8(int32_t x);
 uint32_t nn_shim_max_s8x4(uint32_t a, uint32_t b);
 uint32_t nn_shim_min_s8x4(uint32_t a, uint32_t b);
 uint32_t nn_shim_read_u32(const void* p);

@@ -109,6 +109,19 @@ TEST(NnIntrinsics, SaturatingAddAndSubtract) {
     }
 }
 
+// SSAT #8: SignedSatQ(SInt(x), 8), the nearest of [-2^7, 2^7 - 1].
+TEST(NnIntrinsics, SaturatesToEightBits) {
+    std::vector<int32_t> values = {127, 128, -128, -129, 0, -1, 255, -255, INT32_MAX, INT32_MIN};
+    for (const uint32_t x : Words()) {
+        values.push_back(static_cast<int32_t>(x));
+        values.push_back(static_cast<int32_t>(x) >> 20);
+    }
+    for (const int32_t x : values) {
+        const int32_t want = x > 127 ? 127 : (x < -128 ? -128 : x);
+        EXPECT_EQ(nn_shim_ssat8(x), want) << x;
+    }
+}
+
 // The kernels' branch-free SaturatingRoundingDoublingHighMul (nn_support.h)
 // against gemmlowp's definition, written as gemmlowp writes it.
 TEST(NnIntrinsics, DoublingHighMulWithoutABranchMatchesGemmlowp) {

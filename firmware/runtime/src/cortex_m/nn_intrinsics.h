@@ -161,6 +161,13 @@ static inline int32_t nn_qsub(int32_t a, int32_t b) {
     return r;
 }
 
+/* SSAT #8: x saturated to [-128, 127]. */
+static inline int32_t nn_ssat8(int32_t x) {
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+    return r;
+}
+
 /* SSUB8 then SEL: the byte-wise signed maximum. */
 static inline uint32_t nn_max_s8x4(uint32_t a, uint32_t b) {
     uint32_t r;
@@ -228,6 +235,8 @@ static inline int32_t nn_qsub(int32_t a, int32_t b) {
     const int64_t diff = (int64_t)a - b;
     return diff > INT32_MAX ? INT32_MAX : diff < INT32_MIN ? INT32_MIN : (int32_t)diff;
 }
+
+static inline int32_t nn_ssat8(int32_t x) { return x > 127 ? 127 : x < -128 ? -128 : x; }
 
 static inline uint32_t nn_max_s8x4(uint32_t a, uint32_t b) {
     uint32_t r = 0;
