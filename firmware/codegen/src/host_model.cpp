@@ -80,6 +80,10 @@ std::vector<int8_t> HostModel::Run(std::span<const int8_t> input) {
                 s = nn_depthwise_conv_s8(&ctx, &c.dw, &pc, &c.input, in, &c.filter, Weights(q),
                                          bias, &c.output, out);
                 break;
+            case Kernel::kDepthwiseS4:
+                s = nn_depthwise_conv_s4(&ctx, &c.dw, &pc, &c.input, in, &c.filter, Weights(q),
+                                         bias, &c.output, out);
+                break;
             case Kernel::kMaxPool:
                 s = nn_max_pool_s8(&ctx, &c.pool, &c.input, in, &c.filter, &c.output, out);
                 break;

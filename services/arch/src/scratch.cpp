@@ -25,7 +25,9 @@ int64_t RuntimeScratchBytes(const Graph& graph, int layer) {
         }
         case Op::kDepthwiseConv2d: {
             const nn_dims filter{1, l.kernel[0], l.kernel[1], x.c * l.depth_multiplier};
-            return nn_depthwise_conv_s8_get_buffer_size(&input, &filter);
+            return KernelOf(l) == Kernel::kDepthwiseS4
+                       ? nn_depthwise_conv_s4_get_buffer_size(&input, &filter)
+                       : nn_depthwise_conv_s8_get_buffer_size(&input, &filter);
         }
         case Op::kMaxPool:
         case Op::kAvgPool: {
