@@ -13,6 +13,8 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <string>
+#include <tuple>
 
 #include "hilnas/agent/dut.h"
 #include "hilnas/agent/qemu.h"
@@ -41,6 +43,20 @@ const char* const kResidual4Bit = R"({"name": "res4", "input": {"shape": [16, 16
   {"op": "dense", "units": 16, "activation": "relu", "weight_bits": 4},
   {"op": "dense", "units": 10}]})";
 
+// 4-bit depthwise layers (nn_depthwise_conv_s4): 3x3 SAME over an odd channel
+// count, 5x5 stride 2, a channel multiplier of 2, a VALID 3x3 window. Small
+// enough (under 1M ticks a run with the reference kernels) that all the runs
+// of a test stay inside SysTick's first 2^24 ticks: a wrap's handler would add
+// its instructions to one run.
+const char* const kDepthwise4Bit = R"({"name": "dw4", "input": {"shape": [8, 8, 7]}, "layers": [
+  {"op": "depthwise_conv2d", "kernel": 3, "padding": "same", "activation": "relu", "weight_bits": 4},
+  {"op": "conv2d", "filters": 12, "kernel": 1, "activation": "relu6", "weight_bits": 4},
+  {"op": "depthwise_conv2d", "kernel": 5, "stride": 2, "padding": "same", "activation": "relu6", "weight_bits": 4},
+  {"op": "depthwise_conv2d", "kernel": 3, "depth_multiplier": 2, "padding": "same", "weight_bits": 4},
+  {"op": "depthwise_conv2d", "kernel": 3, "padding": "valid", "activation": "relu", "weight_bits": 4},
+  {"op": "global_avg_pool"},
+  {"op": "dense", "units": 10}]})";
+
 const char* const kSmall = R"({"name": "small", "input": {"shape": [4, 4, 1]},
   "layers": [{"op": "conv2d", "filters": 2, "kernel": 3}, {"op": "flatten"},
              {"op": "dense", "units": 3}]})";
@@ -59,20 +75,22 @@ size_t Find(const std::vector<std::string>& lines, const std::string& prefix, si
     return lines.size();
 }
 
-class FirmwareOnQemu : public ::testing::TestWithParam<std::string> {};
+// A model (IR JSON) and a runtime variant.
+class FirmwareOnQemu : public ::testing::TestWithParam<std::tuple<const char*, std::string>> {};
 
 TEST_P(FirmwareOnQemu, OutputsEqualTheHostRuntimeBitForBit) {
-    const arch::Model model = arch::ModelFromJson(kResidual4Bit);
+    const auto& [json, variant] = GetParam();
+    const arch::Model model = arch::ModelFromJson(json);
     const v1::Int8Model artifact = firmware::RandomArtifact(model, 2024);
     firmware::HostModel host(artifact);
     testing::TempDir dir;
     firmware::BuildOptions options;
     options.board = "qemu-netduinoplus2";
     options.out_dir = dir / "fw";
-    options.runtime_variant = GetParam();
+    options.runtime_variant = variant;
     const firmware::FirmwareBuild build = firmware::BuildFirmware(artifact, options);
     std::printf("firmware (%s kernels): flash %lld bytes, static RAM %lld bytes, arena %lld\n",
-                GetParam().c_str(), static_cast<long long>(build.sizes.flash_bytes()),
+                variant.c_str(), static_cast<long long>(build.sizes.flash_bytes()),
                 static_cast<long long>(build.sizes.static_ram_bytes()),
                 static_cast<long long>(build.arena_bytes));
 
@@ -81,7 +99,7 @@ TEST_P(FirmwareOnQemu, OutputsEqualTheHostRuntimeBitForBit) {
     dut.WaitForBoot();
     EXPECT_EQ(dut.Name(), "hilnas");
     EXPECT_EQ(dut.Command("hilnas").Value("m-hilnas-board-"), "qemu-netduinoplus2");
-    EXPECT_EQ(dut.Command("profile").Value("m-model-"), "res4");
+    EXPECT_EQ(dut.Command("profile").Value("m-model-"), model.name);
 
     std::mt19937_64 rng(9);
     std::uniform_int_distribution<int> byte(-128, 127);
@@ -108,7 +126,9 @@ TEST_P(FirmwareOnQemu, OutputsEqualTheHostRuntimeBitForBit) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, FirmwareOnQemu, ::testing::Values("cortex_m", "reference"));
+INSTANTIATE_TEST_SUITE_P(Kernels, FirmwareOnQemu,
+                         ::testing::Combine(::testing::Values(kResidual4Bit, kDepthwise4Bit),
+                                            ::testing::Values("cortex_m", "reference")));
 
 // The small model's firmware, built once per fault for the whole suite.
 class SmallFirmwareOnQemu : public ::testing::Test {
