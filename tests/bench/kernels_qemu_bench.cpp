@@ -81,6 +81,11 @@ const Case kCases[] = {
      "16x16x32",
      R"({"input": {"shape": [16, 16, 32]}, "layers": [{"op": "depthwise_conv2d", "kernel": 3, "padding": "same"}]})",
      {8.07}},
+    // 4-bit weights (issue #14's mixed precision), next to the s8 figure.
+    {"depthwise 3x3 s4",
+     "16x16x32",
+     R"({"input": {"shape": [16, 16, 32]}, "layers": [{"op": "depthwise_conv2d", "kernel": 3, "padding": "same", "weight_bits": 4}]})",
+     {}},
     {"depthwise 5x5 s2",
      "16x16x32",
      R"({"input": {"shape": [16, 16, 32]}, "layers": [{"op": "depthwise_conv2d", "kernel": 5, "stride": 2, "padding": "same"}]})",

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <random>
 
+#include "hilnas/arch/cost.h"
+#include "hilnas/arch/kernels.h"
 #include "hilnas/arch/space.h"
 #include "hilnas/common/subprocess.h"
 #include "hilnas/firmware/artifact.h"
@@ -68,6 +70,36 @@ std::string CompileGenerated(const v1::Int8Model& artifact, const std::string& v
     return (out / "model").string();
 }
 
+// Runs `artifact` as generated C with both builds of the runtime on five
+// inputs (two of them all -128 and all 127) and expects the host runtime's
+// outputs, bit for bit.
+void ExpectGeneratedMatchesHost(const v1::Int8Model& artifact, const testing::TempDir& dir,
+                                const std::string& name, std::mt19937_64& rng) {
+    HostModel host(artifact);
+    std::string inputs;
+    std::vector<int8_t> expected;
+    std::uniform_int_distribution<int> byte(-128, 127);
+    for (int n = 0; n < 5; ++n) {
+        std::vector<int8_t> in(static_cast<size_t>(host.input_bytes()));
+        for (auto& v : in) v = static_cast<int8_t>(byte(rng));
+        if (n == 0) std::fill(in.begin(), in.end(), int8_t{-128});  // edge values
+        if (n == 1) std::fill(in.begin(), in.end(), int8_t{127});
+        inputs.append(reinterpret_cast<const char*>(in.data()), in.size());
+        const auto out = host.Run(in);
+        expected.insert(expected.end(), out.begin(), out.end());
+    }
+    for (const std::string variant : {"reference", "cortex_m"}) {
+        const std::string exe = CompileGenerated(artifact, variant, dir, variant + name);
+        ProcessOptions run;
+        run.argv = {exe};
+        run.stdin_data = inputs;
+        run.timeout = 60s;
+        const ProcessResult r = RunProcess(run);
+        ASSERT_TRUE(r.ok()) << variant << ": " << r.Describe();
+        ASSERT_EQ(std::vector<int8_t>(r.out.begin(), r.out.end()), expected) << variant;
+    }
+}
+
 TEST(CodegenHost, GeneratedCodeMatchesTheHostRuntimeOnBothBuilds) {
     arch::SearchSpace space;
     space.input = {10, 10, 3};
@@ -86,30 +118,51 @@ TEST(CodegenHost, GeneratedCodeMatchesTheHostRuntimeOnBothBuilds) {
             arch::BuildModel(space, arch::Sample(space, rng), "m" + std::to_string(k));
         SCOPED_TRACE(arch::ModelToJson(model));
         const v1::Int8Model artifact = RandomArtifact(model, 100 + static_cast<uint64_t>(k));
-        HostModel host(artifact);
-        std::string inputs;
-        std::vector<int8_t> expected;
-        std::uniform_int_distribution<int> byte(-128, 127);
-        for (int n = 0; n < 5; ++n) {
-            std::vector<int8_t> in(static_cast<size_t>(host.input_bytes()));
-            for (auto& v : in) v = static_cast<int8_t>(byte(rng));
-            if (n == 0) std::fill(in.begin(), in.end(), int8_t{-128});  // edge values
-            if (n == 1) std::fill(in.begin(), in.end(), int8_t{127});
-            inputs.append(reinterpret_cast<const char*>(in.data()), in.size());
-            const auto out = host.Run(in);
-            expected.insert(expected.end(), out.begin(), out.end());
+        ExpectGeneratedMatchesHost(artifact, dir, std::to_string(k), rng);
+        if (HasFatalFailure()) return;
+    }
+}
+
+// A space with weight_bits {4} gives 4-bit depthwise layers (a block's bits
+// reach all its layers): their artifacts validate with the cost model's weight
+// bytes, lower to nn_depthwise_conv_s4 and run, generated and on the host,
+// the same on both builds.
+TEST(CodegenHost, AFourBitSpaceRunsFourBitDepthwiseLayers) {
+    arch::SearchSpace space;
+    space.input = {9, 11, 5};
+    space.blocks = {2, 3};
+    space.block_kinds = {arch::BlockKind::kDepthwiseSeparable,
+                         arch::BlockKind::kInvertedBottleneck};
+    space.channels = {3, 13};
+    space.kernel_sizes = {3, 5};
+    space.downsampling = {arch::Downsample::kNone, arch::Downsample::kStride};
+    space.weight_bits = {4};
+    std::mt19937_64 rng(22);
+    testing::TempDir dir;
+    for (int k = 0; k < 3; ++k) {
+        const arch::Model model =
+            arch::BuildModel(space, arch::Sample(space, rng), "dw4-" + std::to_string(k));
+        SCOPED_TRACE(arch::ModelToJson(model));
+        const v1::Int8Model artifact = RandomArtifact(model, 200 + static_cast<uint64_t>(k));
+        const arch::Graph g = ValidateArtifact(artifact);
+        const arch::CostReport cost = arch::ComputeCost(g);
+        int depthwise = 0;
+        for (int i = 0; i < g.num_layers(); ++i) {
+            const arch::Layer& l = g.model.layers[static_cast<size_t>(i)];
+            if (!l.has_weights()) continue;
+            EXPECT_EQ(static_cast<int64_t>(artifact.layers(i).weights().size()) +
+                          12 * artifact.layers(i).bias_size(),
+                      cost.layers[static_cast<size_t>(i)].weight_bytes)
+                << g.LayerName(i);
+            if (l.op == arch::Op::kDepthwiseConv2d) {
+                EXPECT_EQ(arch::KernelOf(l), arch::Kernel::kDepthwiseS4);
+                ++depthwise;
+            }
         }
-        for (const std::string variant : {"reference", "cortex_m"}) {
-            const std::string exe =
-                CompileGenerated(artifact, variant, dir, variant + std::to_string(k));
-            ProcessOptions run;
-            run.argv = {exe};
-            run.stdin_data = inputs;
-            run.timeout = 60s;
-            const ProcessResult r = RunProcess(run);
-            ASSERT_TRUE(r.ok()) << variant << ": " << r.Describe();
-            ASSERT_EQ(std::vector<int8_t>(r.out.begin(), r.out.end()), expected) << variant;
-        }
+        EXPECT_GE(depthwise, 2);
+        EXPECT_NE(GenerateModel(artifact).source.find("nn_depthwise_conv_s4("), std::string::npos);
+        ExpectGeneratedMatchesHost(artifact, dir, "dw4-" + std::to_string(k), rng);
+        if (HasFatalFailure()) return;
     }
 }
 

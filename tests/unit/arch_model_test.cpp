@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "hilnas/arch/cost.h"
+#include "hilnas/arch/kernels.h"
 #include "hilnas/arch/model.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/v1/model.pb.h"
@@ -114,6 +115,27 @@ TEST(ArchCost, FourBitWeightsPackAlongEachOutputRow) {
     EXPECT_EQ(r.layers[2].nonzero_weight_bytes, 140 + 7 * 12);
 }
 
+// A 4-bit depthwise filter is one packed row of KH*KW*C values
+// (nn_depthwise_conv_s4): no padding nibble per channel.
+TEST(ArchCost, FourBitDepthwiseWeightsPackAsOneRow) {
+    const Graph g = FromJson(R"({"input": {"shape": [6, 6, 3]}, "layers": [
+      {"op": "depthwise_conv2d", "kernel": 3, "padding": "same", "weight_bits": 4},
+      {"op": "depthwise_conv2d", "kernel": [5, 3], "depth_multiplier": 2, "weight_bits": 4},
+      {"op": "global_avg_pool"}]})");
+    const CostReport r = ComputeCost(g);
+    // 3*3*3 = 27 weights -> 14 bytes; + 12 bytes per channel.
+    EXPECT_EQ(r.layers[0].weight_bytes, 14 + 3 * 12);
+    EXPECT_EQ(r.layers[0].weight_array_bytes, 16 + 3 * 12);
+    EXPECT_EQ(r.layers[0].macs, 6 * 6 * 3 * 9);
+    // 5*3*6 = 90 weights -> 45 bytes.
+    EXPECT_EQ(r.layers[1].weight_bytes, 45 + 6 * 12);
+    EXPECT_EQ(KernelOf(g.model.layers[0]), Kernel::kDepthwiseS4);
+    EXPECT_STREQ(KernelFunction(Kernel::kDepthwiseS4), "nn_depthwise_conv_s4");
+    // Its scratch: the taps of four channels widened to int16.
+    EXPECT_EQ(r.layers[0].scratch_bytes, 8 * 9);
+    EXPECT_EQ(r.layers[1].scratch_bytes, 8 * 15);
+}
+
 TEST(ArchCost, ScratchIsPlannedWithItsLayer) {
     const Graph g = FromJson(R"({"input": {"shape": [6, 6, 2]}, "layers": [
       {"op": "conv2d", "filters": 2, "kernel": 3, "padding": "same"},
@@ -202,9 +224,6 @@ TEST(ArchModel, BadModelsGiveClearErrors) {
     EXPECT_THAT(
         ErrorOf(Model1(R"({"op": "conv2d", "filters": 4, "kernel": 1, "weight_bits": 3})" + head)),
         HasSubstr("weight_bits must be 8 or 4, not 3"));
-    EXPECT_THAT(
-        ErrorOf(Model1(R"({"op": "depthwise_conv2d", "kernel": 3, "weight_bits": 4})" + head)),
-        HasSubstr("8-bit depthwise kernels only"));
     EXPECT_THAT(ErrorOf(Model1(R"({"id": "a", "op": "conv2d", "filters": 4, "kernel": 1},
                                  {"id": "a", "op": "conv2d", "filters": 4, "kernel": 1})" +
                                head)),

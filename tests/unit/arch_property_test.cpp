@@ -10,6 +10,7 @@
 #include <random>
 
 #include "hilnas/arch/cost.h"
+#include "hilnas/arch/kernels.h"
 #include "hilnas/arch/space.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/v1/job.pb.h"
@@ -330,6 +331,48 @@ dnas: true
     EXPECT_EQ(SpaceFromProto(wire, s.input, s.classes), s);
     // An empty proto means the defaults.
     EXPECT_EQ(SpaceFromProto(v1::SearchSpace(), {28, 28, 1}, 10), SearchSpace{});
+}
+
+// A block's weight_bits reach every weighted layer it builds, depthwise
+// included, so a 4-bit space has 4-bit depthwise layers on
+// nn_depthwise_conv_s4, with packed weights and their scratch in the plan.
+TEST(ArchSpace, WeightBitsReachTheDepthwiseLayers) {
+    SearchSpace s = WideSpace();
+    s.block_kinds = {BlockKind::kDepthwiseSeparable, BlockKind::kInvertedBottleneck};
+    s.weight_bits = {4};
+    std::mt19937_64 rng(14);
+    int depthwise = 0;
+    for (int k = 0; k < 200; ++k) {
+        const Model m = BuildModel(s, Sample(s, rng), "m" + std::to_string(k));
+        Graph g;
+        ASSERT_NO_THROW(g = Analyze(m)) << ModelToJson(m);
+        const CostReport cost = ComputeCost(g);
+        for (int i = 0; i < g.num_layers(); ++i) {
+            const Layer& l = g.model.layers[static_cast<size_t>(i)];
+            if (!l.has_weights()) continue;
+            ASSERT_EQ(l.bits(), 4) << g.LayerName(i);
+            if (l.op != Op::kDepthwiseConv2d) continue;
+            ++depthwise;
+            ASSERT_EQ(KernelOf(l), Kernel::kDepthwiseS4);
+            const int64_t values = int64_t{l.kernel[0]} * l.kernel[1] * g.output(i).c;
+            ASSERT_EQ(cost.layers[static_cast<size_t>(i)].weight_bytes,
+                      (values + 1) / 2 + 12 * g.output(i).c);
+            ASSERT_EQ(cost.layers[static_cast<size_t>(i)].scratch_bytes,
+                      8 * l.kernel[0] * l.kernel[1]);
+        }
+    }
+    EXPECT_GT(depthwise, 200);
+    // The same point with 8-bit blocks keeps 8-bit depthwise layers: the
+    // encoding is unchanged, only the layers' bits follow the block's.
+    SearchSpace both = s;
+    both.weight_bits = {8, 4};
+    Point p = Sample(both, rng);
+    for (Block& b : p.blocks) b.bits = 8;
+    for (const Layer& l : BuildModel(both, p, "eight").layers) {
+        if (l.op == Op::kDepthwiseConv2d) {
+            EXPECT_EQ(KernelOf(l), Kernel::kDepthwise);
+        }
+    }
 }
 
 std::string SpaceError(const std::string& yaml) {

@@ -79,7 +79,7 @@ ExpectedCost ComputeExpectedCost(const arch::Graph& g, const std::vector<torch::
                 cout = cin * l.depth_multiplier;
                 const double k = static_cast<double>(l.kernel[0]) * l.kernel[1];
                 macs.push_back(hw_out * k * cout);
-                bytes.push_back(k * cout + 12.0 * cout);
+                bytes.push_back(k * cout * bits + 12.0 * cout);
                 break;
             }
             case Op::kDense: {

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "hilnas/arch/cost.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/host_model.h"
@@ -75,11 +76,15 @@ v1::Int8Model ExportInt8(const NetworkImpl& net, const std::string& producer) {
                 if (l.op == Op::kDepthwiseConv2d) values = values.permute({1, 2, 3, 0});
                 values = values.contiguous();
                 const int64_t channels = w.size(0);
-                const int64_t row = values.numel() / channels;
                 if (l.bits() == 4) {
-                    std::string packed(static_cast<size_t>(channels * ((row + 1) / 2)), '\0');
-                    if (nn_pack_s4(values.data_ptr<int8_t>(), static_cast<int32_t>(channels),
-                                   static_cast<int32_t>(row),
+                    // Packed in the runtime's rows (depthwise: the whole tensor as one).
+                    const arch::WeightLayout layout = arch::WeightLayoutOf(g, i);
+                    if (layout.rows * layout.row_length != values.numel()) {
+                        throw Internal(name + ": weights do not match the layer's shape");
+                    }
+                    std::string packed(static_cast<size_t>(layout.bytes()), '\0');
+                    if (nn_pack_s4(values.data_ptr<int8_t>(), static_cast<int32_t>(layout.rows),
+                                   static_cast<int32_t>(layout.row_length),
                                    reinterpret_cast<int8_t*>(packed.data())) != NN_OK) {
                         throw Internal(name + ": nn_pack_s4 refused the weights");
                     }

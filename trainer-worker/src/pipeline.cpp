@@ -113,10 +113,7 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
         throw InvalidArgument("must be 8 or 4", "quantization.weight_bits");
     }
     for (auto& l : model.layers) {
-        if (bits == 4 && !l.weight_bits &&
-            (l.op == arch::Op::kConv2d || l.op == arch::Op::kDense)) {
-            l.weight_bits = 4;  // depthwise kernels are 8-bit only
-        }
+        if (bits == 4 && !l.weight_bits && l.has_weights()) l.weight_bits = 4;
     }
     const arch::Graph graph = arch::Analyze(model);
     if (!(graph.tensors[0] == data.shape)) {

@@ -149,7 +149,8 @@ TEST(Network, IdentityMorphismInsertsAnIdentityLayer) {
 // numbers: every op, TensorFlow padding, NHWC flatten order, pools that keep
 // their input's quantisation, TFLite's ADD and MEAN.
 TEST(Export, HostRuntimeMatchesTheFakeQuantisedModule) {
-    for (const arch::Model& model : {testing::EveryOp(), testing::SmallLeNet(6, 10, 24)}) {
+    for (const arch::Model& model : {testing::EveryOp(), testing::SmallLeNet(6, 10, 24),
+                                     testing::FourBit(testing::EveryOp())}) {
         torch::manual_seed(6);
         Network net(model);
         RandomizeBatchNorm(*net);
@@ -208,6 +209,16 @@ TEST(Export, ArtifactsRoundTripAndCarrySparsityAndFourBitWeights) {
     EXPECT_LT(cost.nonzero_weight_bytes, cost.weight_bytes);
     // 4-bit rows are packed: half the bytes of the 8-bit layer.
     EXPECT_EQ(b.layers(2).weights().size(), 10u * ((25 * 6 + 1) / 2));
+    // A 4-bit depthwise layer is one packed row of its [1, 3, 3, 8] weights.
+    torch::manual_seed(8);
+    Network four(testing::FourBit(testing::EveryOp()));
+    four->FoldBatchNorm();
+    Calibrate(*four, RandomSplit(16, four->graph().model.input), torch::kCPU, 1, 16);
+    const v1::Int8Model c = ExportInt8(*four, "test");
+    const arch::Graph four_graph = arch::Analyze(arch::ModelFromProto(c.model()));
+    ASSERT_EQ(four_graph.model.layers[1].op, arch::Op::kDepthwiseConv2d);
+    EXPECT_EQ(c.layers(1).weights().size(), (3u * 3 * 8 + 1) / 2);
+    EXPECT_EQ(arch::WeightLayoutOf(four_graph, 1).bytes(), (3 * 3 * 8 + 1) / 2);
     // Export needs folded batch norm and observed ranges.
     Network raw(model);
     EXPECT_THROW(ExportInt8(*raw, "test"), FailedPrecondition);

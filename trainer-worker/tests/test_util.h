@@ -45,6 +45,15 @@ inline arch::Model EveryOp() {
         {"op": "dense", "units": 10}]})");
 }
 
+// `model` with 4-bit weights in every weighted layer, depthwise included.
+inline arch::Model FourBit(arch::Model model) {
+    model.name += "-4bit";
+    for (arch::Layer& l : model.layers) {
+        if (l.has_weights()) l.weight_bits = 4;
+    }
+    return model;
+}
+
 inline std::filesystem::path TempDir(const std::string& name) {
     const auto dir = std::filesystem::temp_directory_path() /
                      ("hilnas-trainer-" + name + "-" + std::to_string(std::random_device{}()));

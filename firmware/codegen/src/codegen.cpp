@@ -142,6 +142,7 @@ GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers) {
                 break;
             case Kernel::kDepthwise:
             case Kernel::kDepthwiseInPlace:
+            case Kernel::kDepthwiseS4:
                 c << "static const nn_dw_conv_params " << p
                   << "params = {.input_offset = " << k.dw.input_offset
                   << ", .output_offset = " << k.dw.output_offset << ", .ch_mult = " << k.dw.ch_mult
@@ -195,6 +196,7 @@ GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers) {
             case Kernel::kConv1x1:
             case Kernel::kConvS4:
             case Kernel::kDepthwise:
+            case Kernel::kDepthwiseS4:
             case Kernel::kFullyConnected:
             case Kernel::kFullyConnectedS4:
                 call = f + "(&" + p + "ctx, &" + p + "params, &" + p + "quant, &" + p +

@@ -88,6 +88,10 @@ std::vector<int8_t> HostModel::Run(std::span<const int8_t> input) {
                 s = nn_convolve_1x1_in_place_s8(&ctx, &c.conv, &pc, &c.input, &c.filter, Weights(q),
                                                 bias, &c.output, out);
                 break;
+            case Kernel::kDepthwiseS4:
+                s = nn_depthwise_conv_s4(&ctx, &c.dw, &pc, &c.input, in, &c.filter, Weights(q),
+                                         bias, &c.output, out);
+                break;
             case Kernel::kMaxPool:
                 s = nn_max_pool_s8(&ctx, &c.pool, &c.input, in, &c.filter, &c.output, out);
                 break;

@@ -5,6 +5,7 @@
 #include <limits>
 #include <random>
 
+#include "hilnas/arch/cost.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/firmware/artifact.h"
 #include "hilnas_nn/nn_quant.h"
@@ -31,7 +32,7 @@ int64_t OutChannels(const Graph& g, int i) {
     }
 }
 
-// Weight values per output channel row (conv, dense) or in total (depthwise).
+// The weights of one output channel: its dot product's length.
 int64_t RowLength(const Graph& g, int i) {
     const arch::Layer& l = g.model.layers[static_cast<size_t>(i)];
     const arch::Shape& x = g.input_of(i);
@@ -47,11 +48,8 @@ int64_t RowLength(const Graph& g, int i) {
     }
 }
 
-int64_t WeightBytes(const Graph& g, int i) {
-    const arch::Layer& l = g.model.layers[static_cast<size_t>(i)];
-    const int64_t rows = OutChannels(g, i), row = RowLength(g, i);
-    return l.bits() == 4 ? rows * ((row + 1) / 2) : rows * row;
-}
+// The cost model's layout, so that its weight bytes are the artifact's.
+int64_t WeightBytes(const Graph& g, int i) { return arch::WeightLayoutOf(g, i).bytes(); }
 
 // The int8 clamp TFLite derives from a fused activation and the output quantisation.
 std::pair<int, int> Clamp(Activation a, const v1::TensorQuant& q) {
@@ -233,24 +231,26 @@ v1::Int8Model RandomArtifact(const arch::Model& model, uint64_t seed) {
                 const int wmax = l.bits() == 4 ? 7 : 127;
                 std::vector<int8_t> values(static_cast<size_t>(channels * row));
                 for (auto& v : values) v = static_cast<int8_t>(integer(-wmax - 1, wmax));
+                if (l.op == Op::kDepthwiseConv2d) {
+                    // Stored [1, KH, KW, C]: channel-innermost, one row per tap.
+                    std::vector<int8_t> hwc(values.size());
+                    for (int64_t c = 0; c < channels; ++c) {
+                        for (int64_t t = 0; t < row; ++t) {
+                            hwc[static_cast<size_t>(t * channels + c)] =
+                                values[static_cast<size_t>(c * row + t)];
+                        }
+                    }
+                    values = std::move(hwc);
+                }
                 if (l.bits() == 4) {
-                    std::string packed(static_cast<size_t>(WeightBytes(g, i)), '\0');
-                    if (nn_pack_s4(values.data(), static_cast<int32_t>(channels),
-                                   static_cast<int32_t>(row),
+                    const arch::WeightLayout layout = arch::WeightLayoutOf(g, i);
+                    std::string packed(static_cast<size_t>(layout.bytes()), '\0');
+                    if (nn_pack_s4(values.data(), static_cast<int32_t>(layout.rows),
+                                   static_cast<int32_t>(layout.row_length),
                                    reinterpret_cast<int8_t*>(packed.data())) != NN_OK) {
                         throw Internal("nn_pack_s4 failed");
                     }
                     q->set_weights(packed);
-                } else if (l.op == Op::kDepthwiseConv2d) {
-                    // Stored [1, KH, KW, C]: channel-innermost, one row per tap.
-                    std::string w(values.size(), '\0');
-                    for (int64_t c = 0; c < channels; ++c) {
-                        for (int64_t t = 0; t < row; ++t) {
-                            w[static_cast<size_t>(t * channels + c)] =
-                                static_cast<char>(values[static_cast<size_t>(c * row + t)]);
-                        }
-                    }
-                    q->set_weights(w);
                 } else {
                     q->set_weights(std::string(values.begin(), values.end()));
                 }

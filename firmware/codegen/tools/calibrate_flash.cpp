@@ -391,6 +391,7 @@ int64_t BaselineEstimate(const arch::Graph& g, int64_t weight_bytes) {
                 break;
             case arch::Kernel::kDepthwise:
             case arch::Kernel::kDepthwiseInPlace:
+            case arch::Kernel::kDepthwiseS4:
                 code += 1280;
                 break;
             case arch::Kernel::kMaxPool:

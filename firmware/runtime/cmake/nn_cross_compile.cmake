@@ -51,6 +51,7 @@ foreach(core ${cores})
     # The DSP build must contain the dual MACs, not the C models.
     foreach(check "nn_convolve_s8|smlad" "nn_convolve_1x1_s8|smlad" "nn_depthwise_conv_s8|smlabb"
                   "nn_depthwise_conv_in_place_s8|smlad" "nn_convolve_1x1_in_place_s8|smlad"
+                  "nn_depthwise_conv_s4|smlabb"
                   "nn_max_pool_s8|sel" "nn_fully_connected_s4|smlad" "nn_avg_pool_s8|sxtab16")
         string(REPLACE "|" ";" check ${check})
         list(GET check 0 stem)

@@ -17,6 +17,7 @@ uint32_t nn_shim_pkhbt16(uint32_t a, uint32_t b) { return nn_pkhbt16(a, b); }
 uint32_t nn_shim_pkhtb16(uint32_t a, uint32_t b) { return nn_pkhtb16(a, b); }
 int32_t nn_shim_qadd(int32_t a, int32_t b) { return nn_qadd(a, b); }
 int32_t nn_shim_qsub(int32_t a, int32_t b) { return nn_qsub(a, b); }
+int32_t nn_shim_ssat8(int32_t x) { return nn_ssat8(x); }
 uint32_t nn_shim_max_s8x4(uint32_t a, uint32_t b) { return nn_max_s8x4(a, b); }
 uint32_t nn_shim_min_s8x4(uint32_t a, uint32_t b) { return nn_min_s8x4(a, b); }
 uint32_t nn_shim_read_u32(const void* p) { return nn_read_u32(p); }
@@ -25,7 +26,6 @@ uint32_t nn_shim_dup_s16x2(int32_t v) { return nn_dup_s16x2(v); }
 int32_t nn_shim_cm_doubling_high_mult(int32_t a, int32_t b) {
     return nn_cm_doubling_high_mult(a, b);
 }
-int32_t nn_shim_ssat8(int32_t v) { return nn_ssat8(v); }
 uint32_t nn_shim_pack_u8x4(uint32_t b0, uint32_t b1, uint32_t b2, uint32_t b3) {
     return nn_pack_u8x4(b0, b1, b2, b3);
 }

@@ -491,12 +491,15 @@ TEST(NnBufferSizes, FollowTheDocumentedFormulas) {
     EXPECT_EQ(nn_convolve_1x1_s8_get_buffer_size(&input, &pointwise), 4 * 12);
     EXPECT_EQ(nn_convolve_s8_get_buffer_size(&input, &pointwise), 4 * 12);
     const nn_dims dw_filter = {1, 3, 3, 24};
+    const nn_dims too_deep_window = {1, 256, 256, 24};
     EXPECT_EQ(nn_depthwise_conv_s8_get_buffer_size(&input, &dw_filter), 0);
     EXPECT_EQ(nn_depthwise_conv_in_place_s8_get_buffer_size(&input, &dw_filter),
               2 * (3 * 4 + (9 + 2) * (7 + 2) + 2));
     const nn_dims dw_5x4 = {1, 5, 4, 24};
     EXPECT_EQ(nn_depthwise_conv_in_place_s8_get_buffer_size(&input, &dw_5x4),
               2 * (5 * 4 + (9 + 4) * (7 + 3) + 2));
+    EXPECT_EQ(nn_depthwise_conv_s4_get_buffer_size(&input, &dw_filter), 8 * 3 * 3);
+    EXPECT_EQ(nn_depthwise_conv_s4_get_buffer_size(&input, &too_deep_window), 0);
     const nn_dims window = {1, 2, 2, 1};
     EXPECT_EQ(nn_max_pool_s8_get_buffer_size(&input, &window), 0);
     EXPECT_EQ(nn_avg_pool_s8_get_buffer_size(&input, &window), 0);
@@ -1019,14 +1022,18 @@ std::vector<int8_t> OracleDepthwise(const DwCase& c) {
     return out;
 }
 
-nn_status RunDepthwise(const DwCase& c, std::vector<int8_t>* result) {
-    Scratch scratch(nn_depthwise_conv_s8_get_buffer_size(&c.in, &c.filter));
+// s4: nn_depthwise_conv_s4 with the weights packed as one row.
+nn_status RunDepthwise(const DwCase& c, std::vector<int8_t>* result, bool s4 = false) {
+    Scratch scratch(s4 ? nn_depthwise_conv_s4_get_buffer_size(&c.in, &c.filter)
+                       : nn_depthwise_conv_s8_get_buffer_size(&c.in, &c.filter));
     Output out(Count(c.out));
     const nn_per_channel_quant quant = {c.multiplier.data(), c.shift.data()};
-    const nn_status status = nn_depthwise_conv_s8(
-        scratch.ctx(), &c.params, &quant, &c.in, c.input.data(), &c.filter, c.weights.data(),
-        c.bias.empty() ? nullptr : c.bias.data(), &c.out, out.data());
-    EXPECT_TRUE(scratch.GuardIntact());
+    const auto packed = PackRows(c.weights, 1, static_cast<int32_t>(Count(c.filter)));
+    const nn_status status = (s4 ? nn_depthwise_conv_s4 : nn_depthwise_conv_s8)(
+        scratch.ctx(), &c.params, &quant, &c.in, c.input.data(), &c.filter,
+        s4 ? packed.data() : c.weights.data(), c.bias.empty() ? nullptr : c.bias.data(), &c.out,
+        out.data());
+    EXPECT_TRUE(scratch.GuardIntact()) << "wrote past its scratch";
     EXPECT_TRUE(out.GuardIntact()) << "wrote past its output";
     *result = out.values();
     return status;
@@ -1046,6 +1053,35 @@ TEST(NnDepthwiseConvS8, MatchesOracleOnRandomCases) {
     }
 }
 
+// A random case of a given shape: input [1..2, 1..12, 1..12, in_c], a k_h x k_w
+// window, a channel multiplier; strides 1 to 3, VALID / SAME / free padding;
+// 4-bit weights with s4.
+DwCase RandomDwCaseOfShape(Rng& rng, int32_t in_c, int32_t k_h, int32_t k_w, int32_t ch_mult,
+                           bool s4) {
+    DwCase c = RandomDwCase(rng);  // its offsets and activation
+    c.params.ch_mult = ch_mult;
+    c.in = {rng.Int(1, 2), rng.Int(1, 12), rng.Int(1, 12), in_c};
+    c.params.stride = {rng.Int(1, 3), rng.Int(1, 3)};
+    const Axis y = RandomAxis(rng, c.in.h, k_h, c.params.stride.h, k_h);
+    const Axis x = RandomAxis(rng, c.in.w, k_w, c.params.stride.w, k_w);
+    c.params.padding = {x.pad, y.pad};
+    const int32_t out_c = in_c * ch_mult;
+    c.filter = {1, k_h, k_w, out_c};
+    c.out = {c.in.n, y.out, x.out, out_c};
+    c.input = rng.S8s(Count(c.in));
+    c.weights = s4 ? rng.S4s(Count(c.filter)) : rng.S8s(Count(c.filter));
+    const int64_t depth = int64_t{k_h} * k_w;
+    const double term = s4 ? kS4Term : kS8Term;
+    c.bias = rng.Bias(out_c, depth, term);
+    c.multiplier.clear();
+    c.shift.clear();
+    for (int32_t o = 0; o < out_c; ++o) {
+        c.multiplier.push_back(rng.Multiplier());
+        c.shift.push_back(rng.Shift(depth, term));
+    }
+    return c;
+}
+
 // The dedicated 3x3 path (ch_mult 1): every channel count against its groups
 // of four and the channels left over, interior runs and clipped borders, odd
 // and even output sizes, strides 1 to 3, VALID / SAME / free padding.
@@ -1053,24 +1089,7 @@ TEST(NnDepthwiseConvS8, MatchesOracleOn3x3ForEveryChannelRemainder) {
     Rng rng(21);
     for (const int32_t in_c : {1, 3, 4, 5, 7, 8, 12, 17, 32}) {
         for (int i = 0; i < 30; ++i) {
-            DwCase c = RandomDwCase(rng);
-            c.params.ch_mult = 1;
-            c.in = {rng.Int(1, 2), rng.Int(1, 12), rng.Int(1, 12), in_c};
-            c.params.stride = {rng.Int(1, 3), rng.Int(1, 3)};
-            const Axis y = RandomAxis(rng, c.in.h, 3, c.params.stride.h, 3);
-            const Axis x = RandomAxis(rng, c.in.w, 3, c.params.stride.w, 3);
-            c.params.padding = {x.pad, y.pad};
-            c.filter = {1, 3, 3, in_c};
-            c.out = {c.in.n, y.out, x.out, in_c};
-            c.input = rng.S8s(Count(c.in));
-            c.weights = rng.S8s(Count(c.filter));
-            c.bias = rng.Bias(in_c, 9, kS8Term);
-            c.multiplier.clear();
-            c.shift.clear();
-            for (int32_t o = 0; o < in_c; ++o) {
-                c.multiplier.push_back(rng.Multiplier());
-                c.shift.push_back(rng.Shift(9, kS8Term));
-            }
+            const DwCase c = RandomDwCaseOfShape(rng, in_c, 3, 3, 1, false);
             SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
             std::vector<int8_t> got;
             ASSERT_EQ(RunDepthwise(c, &got), NN_OK);
@@ -1079,25 +1098,35 @@ TEST(NnDepthwiseConvS8, MatchesOracleOn3x3ForEveryChannelRemainder) {
     }
 }
 
+// A 255 x 257 window (65535 taps) over an input of the same size, five
+// channels: every input `value`, every weight `weight` but one at -weight - 1,
+// int32 edges in the biases.
+DwCase ExtremeDwCase(int32_t value, int32_t offset, int32_t weight) {
+    DwCase c;
+    c.in = {1, 255, 257, 5};
+    c.filter = {1, 255, 257, 5};
+    c.out = {1, 1, 1, 5};
+    c.params = {offset, -128, 1, {1, 1}, {0, 0}, {-128, 127}};
+    c.input.assign(static_cast<size_t>(Count(c.in)), static_cast<int8_t>(value));
+    c.weights.assign(static_cast<size_t>(Count(c.filter)), static_cast<int8_t>(weight));
+    c.weights[3] = static_cast<int8_t>(-weight - 1);
+    c.bias = {kInt32Max, kInt32Min, 0, -1, 1};
+    c.multiplier = {kInt32Max, kInt32Max, 1 << 30, kInt32Max, 1 << 30};
+    c.shift = {-31, -24, -16, 0, -8};
+    return c;
+}
+
+// With 4-bit weights too (five channels: a group of four and one alone).
 TEST(NnDepthwiseConvS8, ExtremeValuesAtTheDeepestAccumulation) {
-    // A 255 x 257 window (65535 taps) over an input of the same size.
-    for (const int32_t value : {-128, 127}) {
-        for (const int32_t offset : {-128, 128}) {
-            DwCase c;
-            c.in = {1, 255, 257, 5};
-            c.filter = {1, 255, 257, 5};
-            c.out = {1, 1, 1, 5};
-            c.params = {offset, -128, 1, {1, 1}, {0, 0}, {-128, 127}};
-            c.input.assign(static_cast<size_t>(Count(c.in)), static_cast<int8_t>(value));
-            c.weights.assign(static_cast<size_t>(Count(c.filter)), -128);
-            c.weights[3] = 127;
-            c.bias = {kInt32Max, kInt32Min, 0, -1, 1};
-            c.multiplier = {kInt32Max, kInt32Max, 1 << 30, kInt32Max, 1 << 30};
-            c.shift = {-31, -24, -16, 0, -8};
-            SCOPED_TRACE(c.Describe());
-            std::vector<int8_t> got;
-            ASSERT_EQ(RunDepthwise(c, &got), NN_OK);
-            EXPECT_TRUE(BytesEqual(got, OracleDepthwise(c)));
+    for (const bool s4 : {false, true}) {
+        for (const int32_t value : {-128, 127}) {
+            for (const int32_t offset : {-128, 128}) {
+                const DwCase c = ExtremeDwCase(value, offset, s4 ? -8 : -128);
+                SCOPED_TRACE(std::string(s4 ? "s4 " : "s8 ") + c.Describe());
+                std::vector<int8_t> got;
+                ASSERT_EQ(RunDepthwise(c, &got, s4), NN_OK);
+                EXPECT_TRUE(BytesEqual(got, OracleDepthwise(c)));
+            }
         }
     }
 }
@@ -1108,30 +1137,49 @@ TEST(NnDepthwiseConvS8, RejectsBadArguments) {
     std::vector<int8_t> input(32), weights(36), output(64);
     const int32_t multiplier[4] = {1 << 30, 1 << 30, 1 << 30, 1 << 30}, shift[4] = {};
     const nn_per_channel_quant quant = {multiplier, shift};
-    auto run = [&](const nn_dw_conv_params& p, const nn_dims& i, const nn_dims& f,
-                   const nn_dims& o) {
-        return nn_depthwise_conv_s8(nullptr, &p, &quant, &i, input.data(), &f, weights.data(),
-                                    nullptr, &o, output.data());
+    std::vector<uint32_t> scratch(32);
+    nn_context ctx = {scratch.data(), 8 * 9};  // nn_depthwise_conv_s4's: 8 bytes per tap
+    for (auto* kernel : {&nn_depthwise_conv_s8, &nn_depthwise_conv_s4}) {
+        auto run = [&](const nn_dw_conv_params& p, const nn_dims& i, const nn_dims& f,
+                       const nn_dims& o) {
+            return kernel(&ctx, &p, &quant, &i, input.data(), &f, weights.data(), nullptr, &o,
+                          output.data());
+        };
+        EXPECT_EQ(run(good, in, filter, out), NN_OK);
+        nn_dw_conv_params p = good;
+        p.ch_mult = 1;  // filter has 4 channels, input 2
+        EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
+        p = good;
+        p.ch_mult = 0;
+        EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
+        EXPECT_EQ(run(good, in, {2, 3, 3, 4}, out), NN_ARG_ERROR);  // filter n must be 1
+        EXPECT_EQ(run(good, in, filter, {1, 4, 4, 3}), NN_ARG_ERROR);
+        EXPECT_EQ(run(good, in, {1, 256, 256, 4}, out), NN_ARG_ERROR);  // 65536 taps
+        p = good;
+        p.stride = {1, 0};
+        EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
+        p = good;
+        p.activation = {5, 4};
+        EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
+        p = good;
+        p.input_offset = 200;
+        EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
+        EXPECT_EQ(kernel(&ctx, &good, &quant, &in, input.data(), &filter, nullptr, nullptr, &out,
+                         output.data()),
+                  NN_ARG_ERROR);
+    }
+    // nn_depthwise_conv_s4 needs its scratch, 4-byte aligned; nn_depthwise_conv_s8 none.
+    auto run_both = [&](nn_context c) {
+        const auto s8 = nn_depthwise_conv_s8(&c, &good, &quant, &in, input.data(), &filter,
+                                             weights.data(), nullptr, &out, output.data());
+        const auto s4 = nn_depthwise_conv_s4(&c, &good, &quant, &in, input.data(), &filter,
+                                             weights.data(), nullptr, &out, output.data());
+        return std::make_pair(s8, s4);
     };
-    EXPECT_EQ(run(good, in, filter, out), NN_OK);
-    nn_dw_conv_params p = good;
-    p.ch_mult = 1;  // filter has 4 channels, input 2
-    EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
-    p = good;
-    p.ch_mult = 0;
-    EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
-    EXPECT_EQ(run(good, in, {2, 3, 3, 4}, out), NN_ARG_ERROR);  // filter n must be 1
-    EXPECT_EQ(run(good, in, filter, {1, 4, 4, 3}), NN_ARG_ERROR);
-    EXPECT_EQ(run(good, in, {1, 256, 256, 4}, out), NN_ARG_ERROR);  // 65536 taps
-    p = good;
-    p.stride = {1, 0};
-    EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
-    p = good;
-    p.activation = {5, 4};
-    EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
-    p = good;
-    p.input_offset = 200;
-    EXPECT_EQ(run(p, in, filter, out), NN_ARG_ERROR);
+    EXPECT_EQ(run_both({scratch.data(), 8 * 9 - 1}), std::make_pair(NN_OK, NN_ARG_ERROR));
+    EXPECT_EQ(run_both({nullptr, 0}), std::make_pair(NN_OK, NN_ARG_ERROR));
+    EXPECT_EQ(run_both({reinterpret_cast<uint8_t*>(scratch.data()) + 2, 100}),
+              std::make_pair(NN_OK, NN_ARG_ERROR));
 }
 
 // ---------------------------------------------------------------------------
@@ -1820,6 +1868,67 @@ TEST(NnFullyConnectedS8, RejectsBadArguments) {
         EXPECT_EQ(kernel(&ctx, &bad, &quant, &in, input.data(), &filter, weights.data(), nullptr,
                          &out, output.data()),
                   NN_ARG_ERROR);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Depthwise convolution with packed 4-bit weights: the same cases and oracle as
+// nn_depthwise_conv_s8, the filter packed as one row.
+
+// A random depthwise case with weights in [-8, 7], and shifts and biases drawn
+// for their smaller products.
+DwCase RandomDwS4Case(Rng& rng) {
+    DwCase c = RandomDwCase(rng);
+    const int64_t depth = int64_t{c.filter.h} * c.filter.w;
+    c.weights = rng.S4s(Count(c.filter));
+    c.bias = rng.Bias(c.filter.c, depth, kS4Term);
+    for (auto& shift : c.shift) {
+        shift = rng.Shift(depth, kS4Term);
+    }
+    return c;
+}
+
+TEST(NnDepthwiseConvS4, MatchesOracleOnRandomCases) {
+    Rng rng(23);
+    for (int i = 0; i < 800; ++i) {
+        const DwCase c = RandomDwS4Case(rng);
+        SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+        std::vector<int8_t> got;
+        ASSERT_EQ(RunDepthwise(c, &got, true), NN_OK);
+        ASSERT_TRUE(BytesEqual(got, OracleDepthwise(c)));
+    }
+}
+
+// Every channel count against the groups of four and the channels left over
+// (a group's taps start on odd nibbles when C_out is odd), 3x3 and 5x5 windows
+// with their interior runs and clipped borders, other windows, channel
+// multipliers 1 to 3, strides 1 to 3, VALID / SAME / free padding.
+TEST(NnDepthwiseConvS4, MatchesOracleForEveryChannelRemainderAndWindow) {
+    Rng rng(24);
+    for (const int32_t in_c : {1, 2, 3, 4, 5, 7, 8, 9, 12, 17, 32}) {
+        for (int i = 0; i < 40; ++i) {
+            const int32_t k_h = rng.Pick<int32_t>({3, 3, 5, 5, 1, 2, 7});
+            const int32_t k_w = rng.Chance(0.8) ? k_h : rng.Int(1, 5);
+            const int32_t ch_mult = rng.Chance(0.75) ? 1 : rng.Int(2, 3);
+            const DwCase c = RandomDwCaseOfShape(rng, in_c, k_h, k_w, ch_mult, true);
+            SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+            std::vector<int8_t> got;
+            ASSERT_EQ(RunDepthwise(c, &got, true), NN_OK);
+            ASSERT_TRUE(BytesEqual(got, OracleDepthwise(c)));
+        }
+    }
+}
+
+// The same values as int8 and as packed int4 weights give the same output.
+TEST(NnDepthwiseConvS4, AgreesWithS8OnTheSameWeights) {
+    Rng rng(25);
+    for (int i = 0; i < 200; ++i) {
+        const DwCase c = RandomDwS4Case(rng);
+        SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+        std::vector<int8_t> s4, s8;
+        ASSERT_EQ(RunDepthwise(c, &s4, true), NN_OK);
+        ASSERT_EQ(RunDepthwise(c, &s8), NN_OK);
+        EXPECT_EQ(s4, s8);
     }
 }
 

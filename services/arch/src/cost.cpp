@@ -10,11 +10,6 @@ namespace hilnas::arch {
 
 namespace {
 
-// Bytes of packed weights: `rows` rows of `row_length` weights at `bits`.
-int64_t PackedBytes(int64_t rows, int64_t row_length, int bits) {
-    return bits == 4 ? rows * ((row_length + 1) / 2) : rows * row_length;
-}
-
 // Static RAM of the harness and board support outside the arena and the input
 // copy (the command buffer, 128 held lap times, clock and counters: .data +
 // .bss - arena - input = 2,096 B on qemu-netduinoplus2), and the stack that
@@ -23,6 +18,21 @@ int64_t PackedBytes(int64_t rows, int64_t row_length, int bits) {
 constexpr int64_t kRuntimeRamBytes = 2096;
 constexpr int64_t kStackBytes = 600;
 }  // namespace
+
+WeightLayout WeightLayoutOf(const Graph& g, int layer) {
+    const Layer& l = g.model.layers[static_cast<size_t>(layer)];
+    const Shape& x = g.input_of(layer);
+    switch (l.op) {
+        case Op::kConv2d:
+            return {l.filters, int64_t{l.kernel[0]} * l.kernel[1] * x.c, l.bits()};
+        case Op::kDepthwiseConv2d:
+            return {1, int64_t{l.kernel[0]} * l.kernel[1] * x.c * l.depth_multiplier, l.bits()};
+        case Op::kDense:
+            return {l.units, x.elements(), l.bits()};
+        default:
+            return {};
+    }
+}
 
 LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) {
     const Layer& l = g.model.layers[static_cast<size_t>(layer)];
@@ -37,14 +47,12 @@ LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) 
             weights = row * l.filters;
             out_channels = l.filters;
             c.macs = int64_t{y.h} * y.w * l.filters * row;
-            c.weight_bytes = PackedBytes(l.filters, row, l.bits());
             break;
         }
         case Op::kDepthwiseConv2d: {
             out_channels = int64_t{x.c} * l.depth_multiplier;
             weights = int64_t{l.kernel[0]} * l.kernel[1] * out_channels;
             c.macs = int64_t{y.h} * y.w * out_channels * l.kernel[0] * l.kernel[1];
-            c.weight_bytes = weights;  // 8-bit only (validated)
             break;
         }
         case Op::kDense: {
@@ -52,12 +60,12 @@ LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) 
             weights = in * l.units;
             out_channels = l.units;
             c.macs = in * l.units;
-            c.weight_bytes = PackedBytes(l.units, in, l.bits());
             break;
         }
         default:
             break;
     }
+    c.weight_bytes = WeightLayoutOf(g, layer).bytes();
     c.params = weights + out_channels;
     const int64_t per_channel = out_channels * (4 + 4 + 4);  // bias, multiplier, shift
     if (l.has_weights()) c.weight_array_bytes = (c.weight_bytes + 3) / 4 * 4 + per_channel;

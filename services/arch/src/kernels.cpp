@@ -8,7 +8,7 @@ Kernel KernelOf(const Layer& l) {
             if (l.bits() == 4) return Kernel::kConvS4;
             return l.kernel == std::array<int, 2>{1, 1} ? Kernel::kConv1x1 : Kernel::kConv;
         case Op::kDepthwiseConv2d:
-            return Kernel::kDepthwise;
+            return l.bits() == 4 ? Kernel::kDepthwiseS4 : Kernel::kDepthwise;
         case Op::kMaxPool:
             return Kernel::kMaxPool;
         case Op::kAvgPool:
@@ -56,6 +56,8 @@ const char* KernelFunction(Kernel kernel) {
             return "nn_convolve_s4";
         case Kernel::kDepthwise:
             return "nn_depthwise_conv_s8";
+        case Kernel::kDepthwiseS4:
+            return "nn_depthwise_conv_s4";
         case Kernel::kMaxPool:
             return "nn_max_pool_s8";
         case Kernel::kAvgPool:

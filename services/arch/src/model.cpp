@@ -424,9 +424,6 @@ Graph Analyze(const Model& model) {
             throw fail("weight_bits must be 8 or 4, not " + std::to_string(*l.weight_bits),
                        "weight_bits");
         }
-        if (l.op == Op::kDepthwiseConv2d && l.bits() != 8) {
-            throw fail("the runtime has 8-bit depthwise kernels only", "weight_bits");
-        }
         if (l.sparsity && !(*l.sparsity >= 0.0 && *l.sparsity < 1.0)) {
             throw fail("sparsity must be in [0, 1)", "sparsity");
         }

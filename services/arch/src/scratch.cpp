@@ -28,6 +28,8 @@ int64_t RuntimeScratchBytes(const Graph& graph, int layer, Kernel kernel) {
             return nn_convolve_s4_get_buffer_size(&input, &conv_filter);
         case Kernel::kDepthwise:
             return nn_depthwise_conv_s8_get_buffer_size(&input, &dw_filter);
+        case Kernel::kDepthwiseS4:
+            return nn_depthwise_conv_s4_get_buffer_size(&input, &dw_filter);
         case Kernel::kDepthwiseInPlace:
             return nn_depthwise_conv_in_place_s8_get_buffer_size(&input, &dw_filter);
         case Kernel::kMaxPool:

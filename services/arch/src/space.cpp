@@ -736,7 +736,7 @@ Model BuildModel(const SearchSpace& s, const Point& p, const std::string& name) 
         if (bits != 8) l.weight_bits = bits;
         return l;
     };
-    auto depthwise = [](std::string id, int k, int stride, Activation act) {
+    auto depthwise = [](std::string id, int k, int stride, Activation act, int bits) {
         Layer l;
         l.id = std::move(id);
         l.op = Op::kDepthwiseConv2d;
@@ -744,6 +744,7 @@ Model BuildModel(const SearchSpace& s, const Point& p, const std::string& name) 
         l.stride = {stride, stride};
         l.padding = Padding::kSame;
         l.activation = act;
+        if (bits != 8) l.weight_bits = bits;
         return l;
     };
     for (size_t i = 0; i < p.blocks.size(); ++i) {
@@ -759,13 +760,13 @@ Model BuildModel(const SearchSpace& s, const Point& p, const std::string& name) 
                                 res ? Activation::kNone : Activation::kRelu, b.bits));
                 break;
             case BlockKind::kDepthwiseSeparable:
-                add(depthwise(pre + "dw", b.kernel, stride, Activation::kRelu));
+                add(depthwise(pre + "dw", b.kernel, stride, Activation::kRelu, b.bits));
                 last = add(conv(pre + "pw", b.channels, 1, 1,
                                 res ? Activation::kNone : Activation::kRelu, b.bits));
                 break;
             case BlockKind::kInvertedBottleneck:
                 add(conv(pre + "expand", flow.c * b.expansion, 1, 1, Activation::kRelu6, b.bits));
-                add(depthwise(pre + "dw", b.kernel, stride, Activation::kRelu6));
+                add(depthwise(pre + "dw", b.kernel, stride, Activation::kRelu6, b.bits));
                 last = add(conv(pre + "project", b.channels, 1, 1, Activation::kNone, b.bits));
                 break;
         }

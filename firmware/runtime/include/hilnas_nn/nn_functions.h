@@ -138,6 +138,26 @@ nn_status nn_depthwise_conv_in_place_s8(const nn_context* ctx, const nn_dw_conv_
 int32_t nn_depthwise_conv_in_place_s8_get_buffer_size(const nn_dims* input_dims,
                                                       const nn_dims* filter_dims);
 
+/* nn_depthwise_conv_s8 with packed 4-bit weights in [-8, 7]. filter_dims is the
+ * logical shape [1, KH, KW, C_out] (C_out = C_in * ch_mult); filter is that
+ * tensor in the s8 kernel's order packed as ONE row (nn_pack_s4 with 1 row of
+ * KH * KW * C_out values): weight (ky, kx, oc) is value (ky * KW + kx) * C_out +
+ * oc, two per byte, the first in the low nibble, nn_s4_row_bytes(KH * KW * C_out)
+ * bytes in all. That is nn_convolve_s4's rule for filter_dims.n = 1 rows. Rows
+ * per channel would waste a padding nibble per channel of every odd window
+ * (1/9 more flash at 3x3) to give the kernel byte-aligned taps, which it does
+ * not need: the Cortex-M build widens each group of four channels' taps once
+ * per call into the scratch, so its inner loop never unpacks a nibble. */
+nn_status nn_depthwise_conv_s4(const nn_context* ctx, const nn_dw_conv_params* params,
+                               const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                               const int8_t* input, const nn_dims* filter_dims,
+                               const int8_t* filter, const int32_t* bias,
+                               const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_depthwise_conv_s4: the taps of four channels widened to int16,
+ * 8 * KH * KW bytes. */
+int32_t nn_depthwise_conv_s4_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
+
 /* ---- Pooling ----------------------------------------------------------- */
 
 /* Max pooling, TFLite MAX_POOL_2D: the largest input in each window (h, w of

@@ -56,10 +56,11 @@ int32_t nn_requantize_s32(int32_t acc, int32_t multiplier, int32_t shift);
 int32_t nn_s4_row_bytes(int32_t n);
 
 /* Packs rows x row_len int8 values in [-8, 7] into the 4-bit weight layout of
- * nn_convolve_s4 and nn_fully_connected_s4: each row starts on a byte; two
- * values per byte, the first in the low nibble; an odd row ends with a zero high
- * nibble. packed holds rows * nn_s4_row_bytes(row_len) bytes. NN_ARG_ERROR for
- * NULL pointers, non-positive sizes or a value outside [-8, 7]. */
+ * nn_convolve_s4, nn_fully_connected_s4 and (one row) nn_depthwise_conv_s4:
+ * each row starts on a byte; two values per byte, the first in the low nibble;
+ * an odd row ends with a zero high nibble. packed holds
+ * rows * nn_s4_row_bytes(row_len) bytes. NN_ARG_ERROR for NULL pointers,
+ * non-positive sizes or a value outside [-8, 7]. */
 nn_status nn_pack_s4(const int8_t* values, int32_t rows, int32_t row_len, int8_t* packed);
 
 #ifdef __cplusplus

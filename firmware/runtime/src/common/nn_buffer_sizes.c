@@ -73,6 +73,17 @@ int32_t nn_depthwise_conv_in_place_s8_get_buffer_size(const nn_dims* input_dims,
     return values * 2 <= INT32_MAX ? (int32_t)(values * 2) : 0;
 }
 
+int32_t nn_depthwise_conv_s4_get_buffer_size(const nn_dims* input_dims,
+                                             const nn_dims* filter_dims) {
+    /* One group of four channels: per tap, two words of two int16 weights. */
+    (void)input_dims;
+    if (filter_dims == NULL || filter_dims->h < 1 || filter_dims->w < 1 ||
+        (int64_t)filter_dims->h * filter_dims->w > NN_MAX_ACCUM_DEPTH) {
+        return 0;
+    }
+    return 4 * filter_dims->h * filter_dims->w * (int32_t)sizeof(int16_t);
+}
+
 int32_t nn_max_pool_s8_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims) {
     (void)input_dims;
     (void)filter_dims;

@@ -9,7 +9,7 @@
 //                 biases and per-channel requantisation (int32 multiplier and
 //                 int32 shift per output channel). 8-bit weights take a byte
 //                 each; 4-bit weights are packed two to a byte along each
-//                 output channel's row, a row padded to a whole byte. The
+//                 row of WeightLayoutOf, a row padded to a whole byte. The
 //                 runtime stores weights dense: sparsity does NOT reduce it
 //                 (structured pruning shrinks the IR instead).
 //   nonzero_weight_bytes  SpArSe's model size: as weight_bytes, but counting
@@ -70,6 +70,20 @@ struct CostReport {
 };
 
 LayerCost ComputeLayerCost(const Graph& graph, int layer, const ScratchFn& scratch);
+
+// How the runtime stores a layer's weights (the artifact's `weights`, the
+// firmware's weight array): `rows` rows of `row_length` values in the kernel's
+// order, each row starting on a byte, a byte per 8-bit value, two per byte for
+// 4-bit ones (nn_pack_s4). conv2d: a row per output channel (OHWI); dense: a row
+// per unit; depthwise: the whole [1, KH, KW, C * mult] tensor as one row
+// (nn_depthwise_conv_s4). All zero for a layer without weights.
+struct WeightLayout {
+    int64_t rows = 0;
+    int64_t row_length = 0;
+    int bits = 8;
+    int64_t bytes() const { return bits == 4 ? rows * ((row_length + 1) / 2) : rows * row_length; }
+};
+WeightLayout WeightLayoutOf(const Graph& graph, int layer);
 
 // `board`: the catalogue board type whose firmware the flash figure is for.
 CostReport ComputeCost(const Graph& graph, PlanStrategy strategy = PlanStrategy::kBest,

@@ -21,6 +21,7 @@ enum class Kernel {
     kFullyConnected,
     kFullyConnectedS4,
     kAdd,
+    kDepthwiseS4,
     kDepthwiseInPlace,  // nn_depthwise_conv_in_place_s8: a plan's choice, never KernelOf's
     kConv1x1InPlace,    // nn_convolve_1x1_in_place_s8: likewise
     kView,              // flatten: no call, its output is its input's bytes
@@ -28,8 +29,9 @@ enum class Kernel {
 inline constexpr int kKernelCount = static_cast<int>(Kernel::kView) + 1;
 
 // The kernel the firmware calls for `layer`: 4-bit convolutions of any size
-// take nn_convolve_s4, 8-bit 1×1 ones the 1×1 path, the rest nn_convolve_s8.
-// The memory plan may then run a layer in place (MemoryPlan::kernels,
+// take nn_convolve_s4, 8-bit 1×1 ones the 1×1 path, the rest nn_convolve_s8;
+// depthwise layers nn_depthwise_conv_s4 or _s8 by their weight bits. The
+// memory plan may then run a layer in place (MemoryPlan::kernels,
 // InPlaceKernel): the final say is the plan's.
 Kernel KernelOf(const Layer& layer);
 

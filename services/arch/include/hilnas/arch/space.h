@@ -93,7 +93,7 @@ struct Block {
     Downsample down = Downsample::kNone;
     bool residual = false;
     int expansion = 2;
-    int bits = 8;
+    int bits = 8;  // of every weighted layer in the block, depthwise included
     bool operator==(const Block&) const = default;
 };
 
