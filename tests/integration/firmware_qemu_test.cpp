@@ -45,27 +45,22 @@ const char* const kResidual4Bit = R"({"name": "res4", "input": {"shape": [16, 16
   {"op": "dense", "units": 10}]})";
 
 // Inverted bottlenecks whose memory plan runs depthwise and 1x1 layers in
-// place (nn_*_in_place_s8): widening and narrowing 1x1s, 3x3 and 5x5
-// depthwise, stride 2, a residual. Small, like dw4, for the same reason.
-const char* const kBottlenecks = R"({"name": "mbv2", "input": {"shape": [8, 8, 4]}, "layers": [
-  {"id": "e1", "op": "conv2d", "filters": 24, "kernel": 1, "activation": "relu6"},
+// place (nn_*_in_place_s8): the last block's depthwise and narrowing 1x1;
+// layer; 3x3 and 5x5 windows, a residual. Small, like dw4, for the same reason.
+const char* const kBottlenecks = R"({"name": "mbv2", "input": {"shape": [4, 4, 2]}, "layers": [
+  {"op": "conv2d", "filters": 16, "kernel": 1, "activation": "relu6"},
   {"op": "depthwise_conv2d", "kernel": 3, "padding": "same", "activation": "relu6"},
-  {"id": "p1", "op": "conv2d", "filters": 8, "kernel": 1},
-  {"op": "conv2d", "filters": 32, "kernel": 1, "activation": "relu6"},
+  {"id": "p1", "op": "conv2d", "filters": 4, "kernel": 1},
+  {"op": "conv2d", "filters": 12, "kernel": 1, "activation": "relu6"},
   {"op": "depthwise_conv2d", "kernel": 5, "padding": "same", "activation": "relu6"},
-  {"op": "conv2d", "filters": 8, "kernel": 1},
+  {"op": "conv2d", "filters": 4, "kernel": 1},
   {"op": "add", "inputs": ["p1", "prev"]},
-  {"op": "conv2d", "filters": 32, "kernel": 1, "activation": "relu6"},
-  {"op": "depthwise_conv2d", "kernel": 3, "stride": 2, "padding": "same", "activation": "relu6"},
-  {"op": "conv2d", "filters": 12, "kernel": 1},
+  {"op": "conv2d", "filters": 24, "kernel": 1, "activation": "relu6"},
+  {"op": "depthwise_conv2d", "kernel": 3, "padding": "same", "activation": "relu6"},
+  {"op": "conv2d", "filters": 6, "kernel": 1},
   {"op": "global_avg_pool"},
   {"op": "dense", "units": 10}]})";
 
-// 4-bit depthwise layers (nn_depthwise_conv_s4): 3x3 SAME over an odd channel
-// count, 5x5 stride 2, a channel multiplier of 2, a VALID 3x3 window. Small
-// enough (under 1M ticks a run with the reference kernels) that all the runs
-// of a test stay inside SysTick's first 2^24 ticks: a wrap's handler would add
-// its instructions to one run.
 const char* const kDepthwise4Bit = R"({"name": "dw4", "input": {"shape": [8, 8, 7]}, "layers": [
   {"op": "depthwise_conv2d", "kernel": 3, "padding": "same", "activation": "relu", "weight_bits": 4},
   {"op": "conv2d", "filters": 12, "kernel": 1, "activation": "relu6", "weight_bits": 4},

@@ -262,52 +262,64 @@ MemoryPlan PlanMemory(const Graph& graph, PlanStrategy strategy, const ScratchFn
         const int64_t arena = Place(c.units, orders[0].second);
         return Finish(std::move(c), strategy, orders[0].first, arena);
     }
-    // Every combination of in-place adds and in-place layers, each with every
+    // In-place adds on or off (when the model has one), each with every
     // placement order; a later one wins only when it is smaller.
-    // Combinations that cannot differ (no add, no layer with an in-place
-    // kernel) are skipped: planning is in the optimiser's inner loop.
     const auto layers = static_cast<size_t>(graph.num_layers());
-    bool any_add = false, any_in_place = false;
+    bool any_add = false;
+    std::vector<size_t> eligible;  // layers with an in-place kernel
     for (int i = 0; i < graph.num_layers(); ++i) {
         any_add = any_add || graph.model.layers[static_cast<size_t>(i)].op == Op::kAdd;
-        any_in_place = any_in_place || InPlaceKernel(graph, i).has_value();
+        if (in_place_layers && InPlaceKernel(graph, i)) eligible.push_back(static_cast<size_t>(i));
     }
     Placed best;
     InPlace best_in_place;
-    const int passes = in_place_layers && any_in_place ? 2 : 1;
-    for (int pass = 0; pass < passes; ++pass) {
-        for (const bool add : {true, false}) {
-            if (!add && !any_add) continue;
-            InPlace in_place{add, std::vector<bool>(pass == 1 ? layers : 0, true)};
-            Placed p = PlaceBest(Build(graph, in_place, scratch));
-            if (best.arena < 0 || p.arena < best.arena) {
-                best = std::move(p);
-                best_in_place = std::move(in_place);
-            }
+    for (const bool add : {true, false}) {
+        if (!add && !any_add) continue;
+        InPlace in_place{add, {}};
+        Placed p = PlaceBest(Build(graph, in_place, scratch));
+        if (best.arena < 0 || p.arena < best.arena) {
+            best = std::move(p);
+            best_in_place = std::move(in_place);
         }
     }
-    // A layer runs in place only where the arena needs it: each in turn goes
-    // back to its ordinary kernel when that leaves the peak of live bytes as
-    // it was (cheap to know, and what the placement reaches in practice),
-    // and the result is kept when its placement is no larger.
-    if (!best_in_place.layers.empty()) {
-        const int64_t peak = PeakLiveBytes(best.candidate.units);
-        InPlace pruned = best_in_place;
-        bool changed = false;
-        for (size_t i = 0; i < layers; ++i) {
-            if (best.candidate.kernels[i] == KernelOf(graph.model.layers[i])) continue;
-            InPlace trial = pruned;
-            trial.layers[i] = false;
-            if (PeakLiveBytes(Build(graph, trial, scratch).units) <= peak) {
-                pruned = std::move(trial);
-                changed = true;
+    // Then in-place layers, chosen by the peak of live bytes (cheap to know,
+    // and what the placement reaches in practice), from two starting points:
+    // every eligible layer in place, each in turn back to its ordinary kernel
+    // when that leaves the peak as it was; and none in place, each in turn in
+    // place when that lowers the peak. (All at once is not always best:
+    // chained in place, a small tensor read late can pin a large buffer.)
+    // A result is kept when its placement is smaller than the best so far.
+    if (!eligible.empty()) {
+        auto peak = [&](const InPlace& in_place) {
+            return PeakLiveBytes(Build(graph, in_place, scratch).units);
+        };
+        InPlace all{best_in_place.add, std::vector<bool>(layers, true)};
+        int64_t all_peak = peak(all);
+        InPlace grown{best_in_place.add, std::vector<bool>(layers, false)};
+        int64_t grown_peak = peak(grown);
+        for (const size_t i : eligible) {
+            InPlace off = all;
+            off.layers[i] = false;
+            if (const int64_t p = peak(off); p <= all_peak) {
+                all = std::move(off);
+                all_peak = p;
+            }
+            InPlace on = grown;
+            on.layers[i] = true;
+            if (const int64_t p = peak(on); p < grown_peak) {
+                grown = std::move(on);
+                grown_peak = p;
             }
         }
-        if (changed) {
-            Placed p = PlaceBest(Build(graph, pruned, scratch));
-            if (p.arena <= best.arena) {
+        for (InPlace* in_place : {&all, &grown}) {
+            if (std::find(in_place->layers.begin(), in_place->layers.end(), true) ==
+                in_place->layers.end()) {
+                continue;
+            }
+            Placed p = PlaceBest(Build(graph, *in_place, scratch));
+            if (p.arena < best.arena) {
                 best = std::move(p);
-                best_in_place = std::move(pruned);
+                best_in_place = *in_place;
             }
         }
     }
