@@ -46,7 +46,7 @@ const char* const kResidual4Bit = R"({"name": "res4", "input": {"shape": [16, 16
 
 // Inverted bottlenecks whose memory plan runs depthwise and 1x1 layers in
 // place (nn_*_in_place_s8): the last block's depthwise and narrowing 1x1;
-// layer; 3x3 and 5x5 windows, a residual. Small, like dw4, for the same reason.
+// 3x3 and 5x5 windows, a residual. Small, like dw4, for the same reason.
 const char* const kBottlenecks = R"({"name": "mbv2", "input": {"shape": [4, 4, 2]}, "layers": [
   {"op": "conv2d", "filters": 16, "kernel": 1, "activation": "relu6"},
   {"op": "depthwise_conv2d", "kernel": 3, "padding": "same", "activation": "relu6"},
