@@ -213,7 +213,7 @@ Inventory DefaultInventory() {
     Inventory inv;
     BoardConfig b;
     b.id = "qemu-0";
-    b.type = "qemu-netduinoplus2";
+    b.type = std::string(catalog::kDefaultBoardType);
     b.debugger = "qemu";
     inv.boards.push_back(b);
     return inv;

@@ -183,7 +183,7 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
     if (!(s.dataset().validation_fraction() > 0 && s.dataset().validation_fraction() < 0.5)) {
         throw InvalidArgument("must be in (0, 0.5)", "spec.dataset.validation_fraction");
     }
-    if (s.board_type().empty()) s.set_board_type("qemu-netduinoplus2");
+    if (s.board_type().empty()) s.set_board_type(std::string(catalog::kDefaultBoardType));
     const catalog::BoardType& limits = catalog::FindBoardType(s.board_type(), "spec.board_type");
 
     // Objectives: distinct, specified; the defaults are SpArSe's three.

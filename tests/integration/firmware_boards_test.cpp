@@ -145,6 +145,15 @@ std::string RefusedField(const BuildOptions& options) {
     return {};
 }
 
+// Jobs, agents without an inventory and flash predictions fall back on it:
+// every machine must be able to run it.
+TEST(FirmwareBoards, TheDefaultBoardIsCataloguedAndEmulated) {
+    const catalog::BoardType& board =
+        catalog::FindBoardType(std::string(catalog::kDefaultBoardType));
+    EXPECT_TRUE(board.emulated());
+    EXPECT_EQ(board.name, "qemu-netduinoplus2");
+}
+
 TEST(FirmwareBoards, UnknownBoardsAndUnsupportedOptionsAreRefused) {
     testing::TempDir dir;
     BuildOptions options;

@@ -26,6 +26,7 @@
 #include "hilnas/arch/kernels.h"
 #include "hilnas/arch/model.h"
 #include "hilnas/arch/space.h"
+#include "hilnas/catalog/boards.h"
 
 namespace hilnas::arch {
 
@@ -72,7 +73,7 @@ FlashPrediction PredictFlash(const Graph& graph, const std::vector<Kernel>& kern
 // kernel is both called and left out.
 SearchSpace FlashCalibrationSpace();
 
-// The board a prediction uses when none is named: the emulated STM32F405.
-inline constexpr std::string_view kDefaultFlashBoard = "qemu-netduinoplus2";
+// The board a prediction uses when none is named: the catalogue's default.
+inline constexpr std::string_view kDefaultFlashBoard = catalog::kDefaultBoardType;
 
 }  // namespace hilnas::arch

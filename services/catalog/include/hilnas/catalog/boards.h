@@ -7,9 +7,15 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hilnas::catalog {
+
+// The board type used when none is named: a job's `board_type`, the board of
+// an agent without an inventory, and the flash prediction's default. The
+// emulated STM32F405, which every machine can run.
+inline constexpr std::string_view kDefaultBoardType = "qemu-netduinoplus2";
 
 struct BoardType {
     std::string name;         // e.g. "nucleo-f446re"; the folder in firmware/boards/
