@@ -225,7 +225,7 @@ TEST(CliReport, BadInputIsOneLine) {
     EXPECT_THAT(no_out.err, HasSubstr("-o: is required"));
     const ProcessResult unknown = Hilnas({"report", "00000000-0000-0000-0000-000000000000", "-o",
                                           dir / "r.html", "--controller", controller.address()});
-    EXPECT_EQ(unknown.exit_code, 2);
+    EXPECT_EQ(unknown.exit_code, 3);  // not found, apart from bad input
     EXPECT_EQ(testing::Lines(unknown.err), 1) << unknown.err;
     EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND"));
     EXPECT_FALSE(std::filesystem::exists(dir / "r.html"));

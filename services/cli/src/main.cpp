@@ -61,6 +61,22 @@ std::string OneLine(std::string text) {
     return text;
 }
 
+// The exit status of an error (README, "Every hilnas subcommand answers bad
+// input"): 2 for input that must change, 3 not found, 4 a precondition the
+// state does not meet, 5 already exists, 1 for the world failing (retry).
+int ExitStatus(hilnas::ErrorCode code) {
+    switch (code) {
+        case hilnas::ErrorCode::kNotFound:
+            return 3;
+        case hilnas::ErrorCode::kFailedPrecondition:
+            return 4;
+        case hilnas::ErrorCode::kAlreadyExists:
+            return 5;
+        default:
+            return hilnas::IsCallersFault(code) ? 2 : 1;
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,7 +92,7 @@ int main(int argc, char** argv) {
             return c.run(hilnas::cli::Args(argv + 2, argv + argc));
         } catch (const hilnas::Error& e) {
             std::cerr << "hilnas " << name << ": " << OneLine(e.what()) << "\n";
-            return hilnas::IsCallersFault(e.code()) ? 2 : 1;
+            return ExitStatus(e.code());
         } catch (const std::exception& e) {
             std::cerr << "hilnas " << name << ": internal error: " << OneLine(e.what()) << "\n";
             return 70;

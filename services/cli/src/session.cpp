@@ -22,14 +22,9 @@ std::string Print(const google::protobuf::Message& m) {
 
 void Check(const grpc::Status& status, const ClientOptions& client) {
     if (status.ok()) return;
-    const std::string text = rpc::DescribeStatus(status);
-    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-        status.error_code() == grpc::StatusCode::NOT_FOUND ||
-        status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-        status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-        throw InvalidArgument(text, "controller " + client.controller);
-    }
-    throw Unavailable(text, "controller " + client.controller);
+    // The status's own kind (NOT_FOUND stays a NotFound, ...): main() turns
+    // each into its exit status, and the message names the gRPC code.
+    rpc::ThrowStatus(status, ("controller " + client.controller).c_str());
 }
 
 std::unique_ptr<grpc::ClientContext> Session::Context() const {
