@@ -21,6 +21,8 @@ void ApplyOverride(OptimizerSettings& s, const std::string& assignment) {
         s.warmup = i;
     } else if (name == "kappa") {
         s.ucb_kappa = v;
+    } else if (name == "chebyshev_per_dimension") {
+        s.chebyshev_per_dimension = v;
     } else if (name == "rho") {
         s.chebyshev_rho = v;
     } else if (name == "random_candidates") {
@@ -30,7 +32,8 @@ void ApplyOverride(OptimizerSettings& s, const std::string& assignment) {
     } else if (name == "max_gp_points") {
         s.max_gp_points = i;
     } else if (name == "scalarisation") {
-        s.scalarisation = i == 2   ? Scalarisation::kHypervolumeImprovement
+        s.scalarisation = i == 3   ? Scalarisation::kStaged
+                          : i == 2 ? Scalarisation::kHypervolumeImprovement
                           : i == 1 ? Scalarisation::kHypervolume
                                    : Scalarisation::kChebyshev;
     } else if (name == "thompson") {

@@ -24,8 +24,9 @@ OptimizerSettings BenchSettings(int seed, const std::vector<std::string>& overri
 // Sets one named field of `settings` from "name=value"; throws InvalidArgument
 // for an unknown name or a value that is not a number. Names: warmup, kappa,
 // rho, random_candidates, local_candidates, max_gp_points, scalarisation
-// (0 Chebyshev, 1 hypervolume), thompson (0/1), restarts, iterations,
-// fit_points, priors (0/1).
+// (0 Chebyshev, 1 hypervolume, 2 hypervolume improvement, 3 staged),
+// chebyshev_per_dimension, thompson (0/1), restarts, iterations, fit_points,
+// priors (0/1).
 void ApplyOverride(OptimizerSettings& settings, const std::string& assignment);
 
 // The random stream a bench run hands to Suggest: a pure function of the seed,

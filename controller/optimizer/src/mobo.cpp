@@ -110,7 +110,8 @@ class Mobo : public Optimizer {
         // point from the observations that kept every constraint.
         const ObjectiveBounds bounds = BoundsOf(valid.y);
         Scalariser scalariser;
-        scalariser.kind = settings_.scalarisation;
+        scalariser.kind =
+            settings_.scalarisation == Scalarisation::kStaged ? Staged(n) : settings_.scalarisation;
         scalariser.rho = settings_.chebyshev_rho;
         scalariser.ideal = bounds.ideal;
         scalariser.range.resize(static_cast<size_t>(m));
@@ -163,7 +164,7 @@ class Mobo : public Optimizer {
         std::set<Vector> refined_picks;
         std::vector<Suggestion> out;
         for (int b = 0; b < batch; ++b) {
-            scalariser.weights = SampleWeights(m, settings_.scalarisation, rng);
+            scalariser.weights = SampleWeights(m, scalariser.kind, rng);
             for (double& w : scalariser.weights) {
                 w = (1.0 - kWeightShrink) * w + kWeightShrink / m;
             }
@@ -255,6 +256,13 @@ class Mobo : public Optimizer {
     }
 
   private:
+    // kStaged: which scalarisation this suggestion uses (see optimizer.h).
+    Scalarisation Staged(int observations) const {
+        const bool early = observations < settings_.chebyshev_per_dimension * domain_->dimension();
+        return early && learnt_.size() == known_.size() ? Scalarisation::kChebyshev
+                                                        : Scalarisation::kHypervolume;
+    }
+
     int InputSize() const { return domain_->dimension() + static_cast<int>(features_); }
     static Vector Join(const Vector& x, const Vector& features) {
         Vector input = x;
