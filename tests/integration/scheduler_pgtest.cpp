@@ -1,8 +1,9 @@
 // The scheduler on a real database: a submitted job starts, gets its first
 // batch of trials from the optimiser, and respects its parallelism; a pass
 // looks only at what changed; a restarted scheduler ends where one that ran
-// throughout does; and among schedulers on one database exactly one leads,
-// another taking over when the leader's connection drops or it stops.
+// throughout does; the front it records is the database view's front; and
+// among schedulers on one database exactly one leads, another taking over
+// when the leader's connection drops or it stops.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <map>
 #include <pqxx/pqxx>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -359,6 +361,78 @@ TEST(Scheduler, NewTrialsAreFencedOnTheLastTrialNumber) {
     ASSERT_EQ(store.InsertTrials(job, testing::SomeTrials(1), 2).size(), 1u);
     ASSERT_EQ(store.InsertTrials(job, testing::SomeTrials(1)).size(), 1u);  // unfenced
     EXPECT_EQ(store.ListTrials(job, v1::TRIAL_STATE_UNSPECIFIED, 100, "").trials.size(), 4u);
+}
+
+// One Pareto rule: the front the scheduler records (C++, the optimiser's
+// NonDominatedIndices) is the front the database's v_pareto_front computes
+// (SQL), pass after pass, on random jobs with 2 to 4 objectives whose values
+// come from a few levels (exact ties and duplicates), and with trials that
+// lack an objective (on neither front).
+TEST(Scheduler, TheRecordedFrontIsTheViewsFront) {
+    const std::string dsn = testing::FreshDatabase("sched_front");
+    store::Migrate(dsn);
+    store::Store store(Options(dsn));
+    pqxx::connection conn(dsn);
+    const v1::Objective all[] = {v1::OBJECTIVE_ERROR, v1::OBJECTIVE_FLASH_BYTES,
+                                 v1::OBJECTIVE_SRAM_BYTES, v1::OBJECTIVE_MACS};
+    std::mt19937 rng(20261130);
+    std::uniform_int_distribution<int> level(0, 3);
+    std::uniform_int_distribution<int> one_in(0, 9);
+    int compared = 0, ties_on_front = 0, with_gap = 0;
+    for (int dims : {2, 3, 4}) {
+        v1::JobSpec spec = Spec(4, 24, false);
+        spec.clear_objectives();
+        spec.clear_reference_point();  // derived again for these objectives
+        for (int k = 0; k < dims; ++k) spec.add_objectives(all[k]);
+        const std::string job = store.CreateJob("u", NormalizeJobSpec(spec)).job_id();
+        Scheduler scheduler(store, {});
+        for (int pass = 0; pass < 40; ++pass) {
+            scheduler.RunOnce();
+            pqxx::nontransaction tx(conn);
+            const pqxx::result latest = tx.exec_params(
+                "SELECT coalesce(array_to_string(front_trial_ids, ','), '') FROM job_hypervolume "
+                "WHERE job_id = $1 ORDER BY completed_trials DESC LIMIT 1",
+                job);
+            if (!latest.empty()) {
+                std::set<std::string> recorded;
+                const std::string ids = latest[0][0].as<std::string>();
+                for (size_t at = 0; at < ids.size();) {
+                    const size_t comma = std::min(ids.find(',', at), ids.size());
+                    recorded.insert(ids.substr(at, comma - at));
+                    at = comma + 1;
+                }
+                std::set<std::string> view;
+                std::map<std::string, int> points;  // the front's objective vectors
+                for (const pqxx::row& r : tx.exec_params(
+                         "SELECT trial_id, concat_ws(',', error, flash_bytes, sram_bytes, macs) "
+                         "FROM v_pareto_front WHERE job_id = $1",
+                         job)) {
+                    view.insert(r[0].as<std::string>());
+                    if (++points[r[1].as<std::string>()] == 2) ++ties_on_front;
+                }
+                EXPECT_EQ(recorded, view) << dims << " objectives, pass " << pass;
+                ++compared;
+            }
+            if (store.GetJob(job).state() != v1::JOB_RUNNING) break;
+            while (const auto lease = store.ClaimTrial("w", testing::Cpu(), 60s)) {
+                store::TrainingResult result;
+                for (int k = 0; k < dims; ++k) {
+                    if (one_in(rng) == 0) {  // this objective was not reported
+                        ++with_gap;
+                        continue;
+                    }
+                    result.objectives.push_back(
+                        testing::Objective(all[k], (1.0 + level(rng)) / (k == 0 ? 8.0 : 1.0)));
+                }
+                store.CompleteTrial("w", lease->lease.lease_id(), result);
+            }
+        }
+        EXPECT_EQ(store.GetJob(job).state(), v1::JOB_COMPLETED);
+    }
+    // The data exercised what both rules must get right.
+    EXPECT_GT(compared, 10);
+    EXPECT_GT(ties_on_front, 0);
+    EXPECT_GT(with_gap, 0);
 }
 
 // Polls `done` every 10 ms for up to `limit`: a hang guard, not a timing check.
