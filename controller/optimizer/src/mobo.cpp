@@ -110,8 +110,7 @@ class Mobo : public Optimizer {
         // point from the observations that kept every constraint.
         const ObjectiveBounds bounds = BoundsOf(valid.y);
         Scalariser scalariser;
-        scalariser.kind =
-            settings_.scalarisation == Scalarisation::kStaged ? Staged(n) : settings_.scalarisation;
+        scalariser.kind = settings_.scalarisation;
         scalariser.rho = settings_.chebyshev_rho;
         scalariser.ideal = bounds.ideal;
         scalariser.range.resize(static_cast<size_t>(m));
@@ -164,6 +163,7 @@ class Mobo : public Optimizer {
         std::set<Vector> refined_picks;
         std::vector<Suggestion> out;
         for (int b = 0; b < batch; ++b) {
+            if (settings_.scalarisation == Scalarisation::kStaged) scalariser.kind = Staged(n, rng);
             scalariser.weights = SampleWeights(m, scalariser.kind, rng);
             for (double& w : scalariser.weights) {
                 w = (1.0 - kWeightShrink) * w + kWeightShrink / m;
@@ -256,11 +256,17 @@ class Mobo : public Optimizer {
     }
 
   private:
-    // kStaged: which scalarisation this suggestion uses (see optimizer.h).
-    Scalarisation Staged(int observations) const {
+    // kStaged: which scalarisation this suggestion uses (see optimizer.h). No
+    // draw is made when the choice is certain.
+    Scalarisation Staged(int observations, Rng& rng) const {
         const bool early = observations < settings_.chebyshev_per_dimension * domain_->dimension();
-        return early && learnt_.size() == known_.size() ? Scalarisation::kChebyshev
-                                                        : Scalarisation::kHypervolume;
+        if (!early || learnt_.empty()) return Scalarisation::kHypervolume;
+        if (learnt_.size() == known_.size()) return Scalarisation::kChebyshev;
+        const double share =
+            static_cast<double>(learnt_.size()) / static_cast<double>(known_.size());
+        return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < share
+                   ? Scalarisation::kChebyshev
+                   : Scalarisation::kHypervolume;
     }
 
     int InputSize() const { return domain_->dimension() + static_cast<int>(features_); }
