@@ -149,6 +149,27 @@ static inline int32_t nn_lane0_s16(uint32_t v) { return (int32_t)(int16_t)(uint1
 
 static inline int32_t nn_lane1_s16(uint32_t v) { return (int32_t)(int16_t)(uint16_t)(v >> 16); }
 
+/* CLZ: the leading zero bits of a non-zero x. REV: x's bytes in reverse
+ * order. Armv7-M instructions (no DSP needed), which GCC's builtins emit. */
+#if defined(__GNUC__)
+static inline int32_t nn_clz(uint32_t x) { return __builtin_clz(x); }
+
+static inline uint32_t nn_rev(uint32_t x) { return __builtin_bswap32(x); }
+#else
+static inline int32_t nn_clz(uint32_t x) {
+    int32_t n = 0;
+    while (!(x & 0x80000000u)) {
+        x <<= 1;
+        ++n;
+    }
+    return n;
+}
+
+static inline uint32_t nn_rev(uint32_t x) {
+    return (x >> 24) | ((x >> 8) & 0xFF00u) | ((x << 8) & 0xFF0000u) | (x << 24);
+}
+#endif
+
 #if NN_USE_DSP
 
 /* SXTB16: bytes 0 and 2, sign-extended to the two halfwords. */
