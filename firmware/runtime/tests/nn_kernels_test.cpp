@@ -585,7 +585,7 @@ TEST(NnBufferSizes, FollowTheDocumentedFormulas) {
     EXPECT_EQ(nn_convolve_s8_get_buffer_size(&input, &filter), 4 * 3 * 2 * 12);
     EXPECT_EQ(nn_convolve_s4_get_buffer_size(&input, &filter), 4 * 3 * 2 * 12);
     EXPECT_EQ(nn_convolve_1x1_s8_get_buffer_size(&input, &filter), 0);  // not a 1x1 window
-    EXPECT_EQ(nn_convolve_sparse_s8_get_buffer_size(&input, &filter), 4 * (3 * 2 * 12 + 3 * 2));
+    EXPECT_EQ(nn_convolve_sparse_s8_get_buffer_size(&input, &filter), 8 * (3 * 2 * 12 + 3 * 2));
     const nn_dims pointwise = {5, 1, 1, 12};
     EXPECT_EQ(nn_convolve_1x1_s8_get_buffer_size(&input, &pointwise), 4 * 12);
     EXPECT_EQ(nn_convolve_s8_get_buffer_size(&input, &pointwise), 4 * 12);
@@ -955,8 +955,8 @@ struct ConvArgs {
     std::vector<int8_t> input = std::vector<int8_t>(48, 1), weights = std::vector<int8_t>(54, 1);
     std::vector<int32_t> multiplier{1 << 30, 1 << 30}, shift{0, 0};
     nn_per_channel_quant quant{multiplier.data(), shift.data()};
-    std::vector<uint32_t> scratch = std::vector<uint32_t>(64);
-    nn_context ctx{scratch.data(), 256};
+    std::vector<uint32_t> scratch = std::vector<uint32_t>(128);
+    nn_context ctx{scratch.data(), 512};
     std::vector<int8_t> output = std::vector<int8_t>(32);
 
     nn_status Run(nn_status (*kernel)(const nn_context*, const nn_conv_params*,
@@ -997,7 +997,7 @@ TEST(NnConvolveS8, RejectsBadArguments) {
             [](ConvArgs& a) { a.ctx.buf = nullptr; },
             [](ConvArgs& a) {
                 a.ctx.buf = reinterpret_cast<uint8_t*>(a.scratch.data()) + 2;  // misaligned
-                a.ctx.size = 200;
+                a.ctx.size = 400;
             },
             [](ConvArgs& a) {
                 a.filter = {2, 256, 1, 256};  // depth 65536

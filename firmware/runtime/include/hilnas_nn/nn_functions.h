@@ -99,16 +99,17 @@ int32_t nn_convolve_s4_get_buffer_size(const nn_dims* input_dims, const nn_dims*
  * pruned layers: only the non-zero weights are stored and multiplied. Any
  * window, 1x1 included; arguments and outputs as nn_convolve_s8's on the dense
  * filter, which it matches bit for bit. The Cortex-M build decodes a channel's
- * bitmap once into offsets (scratch) and runs them over every output pixel,
- * four pixels of a row per pass. */
+ * bitmap once into (offset, value) entries (scratch) and runs them over every
+ * output pixel, four pixels of a row per pass. */
 nn_status nn_convolve_sparse_s8(const nn_context* ctx, const nn_conv_params* params,
                                 const nn_per_channel_quant* quant, const nn_dims* input_dims,
                                 const int8_t* input, const nn_dims* filter_dims,
                                 const int8_t* filter, const int32_t* bias,
                                 const nn_dims* output_dims, int8_t* output);
 
-/* Scratch of nn_convolve_sparse_s8: one channel's decoded offsets and where
- * each of its taps ends, 4 * (KH * KW * C_in + KH * KW) bytes. */
+/* Scratch of nn_convolve_sparse_s8: one channel's decoded weights (an int32
+ * input offset and value each) and taps (where each ends, the sum of the values
+ * up to there), 8 * (KH * KW * C_in + KH * KW) bytes. */
 int32_t nn_convolve_sparse_s8_get_buffer_size(const nn_dims* input_dims,
                                               const nn_dims* filter_dims);
 

@@ -50,13 +50,13 @@ int32_t nn_convolve_s4_get_buffer_size(const nn_dims* input_dims, const nn_dims*
 
 int32_t nn_convolve_sparse_s8_get_buffer_size(const nn_dims* input_dims,
                                               const nn_dims* filter_dims) {
-    /* One channel: an int32 offset per weight of the window, an int32 end per
-     * tap. */
+    /* One channel: an int32 (offset, value) per weight of the window, an int32
+     * (end, sum of values) per tap. */
     const int32_t depth = conv_depth(input_dims, filter_dims);
     if (depth == 0) {
         return 0;
     }
-    return (depth + filter_dims->h * filter_dims->w) * (int32_t)sizeof(int32_t);
+    return 2 * (depth + filter_dims->h * filter_dims->w) * (int32_t)sizeof(int32_t);
 }
 
 int32_t nn_depthwise_conv_s8_get_buffer_size(const nn_dims* input_dims,

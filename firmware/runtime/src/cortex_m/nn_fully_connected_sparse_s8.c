@@ -14,7 +14,8 @@
 #include "nn_validate.h"
 
 /* The non-zero weights of a row set in mask m (nn_cm_sparse_word) times the
- * inputs x[0..31], from *w on, stepping *w. */
+ * inputs x[0..31], from *w on, stepping *w: per weight CLZ, LDRSH at the
+ * index, LDRSB, a MAC, LSR and EORS to clear the bit, the branch. */
 static inline int32_t dot_word(uint32_t m, const int16_t* x, const int8_t** w, int32_t sum) {
     const int8_t* v = *w;
     while (m != 0) {
@@ -23,6 +24,21 @@ static inline int32_t dot_word(uint32_t m, const int16_t* x, const int8_t** w, i
         m ^= 0x80000000u >> n;
     }
     *w = v;
+    return sum;
+}
+
+/* A unit's sum of products: its bitmap (depth weights) over the widened
+ * input x, its values from *w on, stepping *w. */
+static NN_NOINLINE int32_t dot_row(const int8_t* bitmap, int32_t depth, const int16_t* x,
+                                   const int8_t** w) {
+    const int8_t* const whole_end = bitmap + 4 * (depth >> 5);
+    int32_t sum = 0;
+    for (; bitmap != whole_end; bitmap += 4, x += 32) {
+        sum = dot_word(nn_rev(nn_read_u32(bitmap)), x, w, sum);
+    }
+    if (depth & 31) {
+        sum = dot_word(nn_cm_sparse_word(bitmap, depth & 31, 0), x, w, sum);
+    }
     return sum;
 }
 
@@ -39,7 +55,6 @@ nn_status nn_fully_connected_sparse_s8(const nn_context* ctx, const nn_fc_params
     }
     const int32_t depth = filter_dims->c, units = filter_dims->n;
     const int32_t bitmap_bytes = nn_sparse_bitmap_bytes(depth);
-    const int32_t full_words = depth >> 5, words = (depth + 31) >> 5;
     const nn_cm_requant r = {bias, quant->multiplier, quant->shift, params->output_offset,
                              params->activation};
     int16_t* const x = (int16_t*)ctx->buf;
@@ -48,15 +63,7 @@ nn_status nn_fully_connected_sparse_s8(const nn_context* ctx, const nn_fc_params
         nn_cm_s8_to_s16_offset(input + b * depth, x, depth, params->input_offset);
         const int8_t* w = filter + units * bitmap_bytes;
         for (int32_t u = 0; u < units; ++u) {
-            const int8_t* const bitmap = filter + u * bitmap_bytes;
-            int32_t sum = 0;
-            for (int32_t i = 0; i < full_words; ++i) {
-                sum = dot_word(nn_rev(nn_read_u32(bitmap + 4 * i)), x + 32 * i, &w, sum);
-            }
-            if (words > full_words) {
-                sum = dot_word(nn_cm_sparse_word(bitmap, depth, full_words), x + 32 * full_words,
-                               &w, sum);
-            }
+            const int32_t sum = dot_row(filter + u * bitmap_bytes, depth, x, &w);
             output[b * units + u] = nn_cm_output(&r, u, sum);
         }
     }

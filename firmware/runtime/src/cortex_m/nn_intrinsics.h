@@ -138,6 +138,14 @@ static inline void nn_read_s16x4_step(const int16_t** p, uint32_t* lo, uint32_t*
 #define NN_BARRIER() ((void)0)
 #endif
 
+/* Keeps a hot inner loop out of its caller, so that it gets the registers to
+ * itself (inlined into a large kernel it would spill its accumulators). */
+#if defined(__GNUC__)
+#define NN_NOINLINE __attribute__((noinline))
+#else
+#define NN_NOINLINE
+#endif
+
 /* A byte replicated into the four lanes. */
 static inline uint32_t nn_dup_s8x4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
 
