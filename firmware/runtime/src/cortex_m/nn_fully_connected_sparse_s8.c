@@ -1,8 +1,7 @@
 /* Cortex-M sparse fully connected: once per batch the input plus its offset
  * is widened into the scratch (natural order), then each unit walks its
  * bitmap a word at a time (one REV), finding each non-zero weight with CLZ:
- * per non-zero weight CLZ, a load of the input at that index, a load of the
- * weight, a MAC and clearing the bit. The dense kernel's reuse of each input
+ * per non-zero weight seven instructions (see dot_word). The dense kernel's reuse of each input
  * read over two units does not carry over (the units' patterns differ). */
 #include <stdint.h>
 
@@ -14,9 +13,32 @@
 #include "nn_validate.h"
 
 /* The non-zero weights of a row set in mask m (nn_cm_sparse_word) times the
- * inputs x[0..31], from *w on, stepping *w: per weight CLZ, LDRSH at the
- * index, LDRSB, a MAC, LSR and EORS to clear the bit, the branch. */
+ * inputs x[0..31], from *w on, stepping *w. Per weight: CLZ for its index,
+ * LSR and EORS to clear its bit, LDRSH of the input at the index, LDRSB of the
+ * weight, SMLABB, the branch; GCC's own loop takes two more (it tests m apart
+ * from clearing the bit), so on the target the loop is written out. */
 static inline int32_t dot_word(uint32_t m, const int16_t* x, const int8_t** w, int32_t sum) {
+#if NN_USE_DSP
+    if (m != 0) {
+        const int8_t* v = *w;
+        uint32_t n, bit, xv, wv;
+        __asm__(
+            "1:\n\t"
+            "clz %[n], %[m]\n\t"
+            "lsr %[bit], %[top], %[n]\n\t"
+            "ldrsh %[xv], [%[x], %[n], lsl #1]\n\t"
+            "ldrsb %[wv], [%[v]], #1\n\t"
+            "eors %[m], %[m], %[bit]\n\t"
+            "smlabb %[sum], %[xv], %[wv], %[sum]\n\t"
+            "bne 1b"
+            : [m] "+r"(m), [v] "+r"(v), [sum] "+r"(sum), [n] "=&r"(n), [bit] "=&r"(bit),
+              [xv] "=&r"(xv), [wv] "=&r"(wv)
+            : [x] "r"(x), [top] "r"(0x80000000u)
+            : "cc", "memory");
+        *w = v;
+    }
+    return sum;
+#else
     const int8_t* v = *w;
     while (m != 0) {
         const int32_t n = nn_clz(m);
@@ -25,6 +47,7 @@ static inline int32_t dot_word(uint32_t m, const int16_t* x, const int8_t** w, i
     }
     *w = v;
     return sum;
+#endif
 }
 
 /* A unit's sum of products: its bitmap (depth weights) over the widened
@@ -32,13 +55,15 @@ static inline int32_t dot_word(uint32_t m, const int16_t* x, const int8_t** w, i
 static NN_NOINLINE int32_t dot_row(const int8_t* bitmap, int32_t depth, const int16_t* x,
                                    const int8_t** w) {
     const int8_t* const whole_end = bitmap + 4 * (depth >> 5);
+    const int8_t* v = *w; /* in a register across the words */
     int32_t sum = 0;
     for (; bitmap != whole_end; bitmap += 4, x += 32) {
-        sum = dot_word(nn_rev(nn_read_u32(bitmap)), x, w, sum);
+        sum = dot_word(nn_rev(nn_read_u32(bitmap)), x, &v, sum);
     }
     if (depth & 31) {
-        sum = dot_word(nn_cm_sparse_word(bitmap, depth & 31, 0), x, w, sum);
+        sum = dot_word(nn_cm_sparse_word(bitmap, depth & 31, 0), x, &v, sum);
     }
+    *w = v;
     return sum;
 }
 
