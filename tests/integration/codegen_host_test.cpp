@@ -39,9 +39,10 @@ int main(void) {
 )";
 
 std::string CompileGenerated(const v1::Int8Model& artifact, const std::string& variant,
-                             const testing::TempDir& dir, const std::string& name) {
+                             const testing::TempDir& dir, const std::string& name,
+                             bool sparse_weights) {
     const fs::path out = dir.path() / name;
-    WriteGeneratedModel(GenerateModel(artifact), out.string());
+    WriteGeneratedModel(GenerateModel(artifact, true, sparse_weights), out.string());
     std::ofstream(out / "driver.c") << kDriver;
     const fs::path rt = testing::SourcePath("firmware/runtime");
     ProcessOptions cc;
@@ -74,7 +75,8 @@ std::string CompileGenerated(const v1::Int8Model& artifact, const std::string& v
 // inputs (two of them all -128 and all 127) and expects the host runtime's
 // outputs, bit for bit.
 void ExpectGeneratedMatchesHost(const v1::Int8Model& artifact, const testing::TempDir& dir,
-                                const std::string& name, std::mt19937_64& rng) {
+                                const std::string& name, std::mt19937_64& rng,
+                                bool sparse_weights = false) {
     HostModel host(artifact);
     std::string inputs;
     std::vector<int8_t> expected;
@@ -89,7 +91,8 @@ void ExpectGeneratedMatchesHost(const v1::Int8Model& artifact, const testing::Te
         expected.insert(expected.end(), out.begin(), out.end());
     }
     for (const std::string variant : {"reference", "cortex_m"}) {
-        const std::string exe = CompileGenerated(artifact, variant, dir, variant + name);
+        const std::string exe =
+            CompileGenerated(artifact, variant, dir, variant + name, sparse_weights);
         ProcessOptions run;
         run.argv = {exe};
         run.stdin_data = inputs;
@@ -164,6 +167,57 @@ TEST(CodegenHost, AFourBitSpaceRunsFourBitDepthwiseLayers) {
         ExpectGeneratedMatchesHost(artifact, dir, "dw4-" + std::to_string(k), rng);
         if (HasFatalFailure()) return;
     }
+}
+
+// The kernel benchmark's option (BuildOptions::sparse_weights): layers whose
+// weights are smaller in the runtime's sparse layout are stored so and call
+// the sparse kernels, the others stay dense; the generated code still computes
+// what the host runtime (dense kernels) computes, bit for bit, on both builds.
+TEST(CodegenHost, SparseWeightsCallTheSparseKernelsAndMatchTheHostRuntime) {
+    const arch::Model model = arch::ModelFromJson(R"({"name": "sp", "input": {"shape": [7, 9, 5]},
+      "layers": [{"op": "conv2d", "filters": 6, "kernel": 3, "padding": "same"},
+                 {"op": "conv2d", "filters": 7, "kernel": 1},
+                 {"op": "conv2d", "filters": 4, "kernel": 3, "stride": 2},
+                 {"op": "flatten"}, {"op": "dense", "units": 9},
+                 {"op": "dense", "units": 3}]})");
+    v1::Int8Model artifact = RandomArtifact(model, 31);
+    // Zeros: 80%, 70%, none (stays dense), -, 95%, 50%; at random places.
+    const double zeros[] = {0.8, 0.7, 0.0, 0.0, 0.95, 0.5};
+    std::mt19937_64 rng(32);
+    int64_t saved = 0;
+    for (int i = 0; i < artifact.layers_size(); ++i) {
+        std::string& w = *artifact.mutable_layers(i)->mutable_weights();
+        if (w.empty()) continue;
+        int64_t nonzero = 0;
+        for (char& v : w) {
+            if (std::uniform_real_distribution<double>(0, 1)(rng) < zeros[i]) v = 0;
+            nonzero += v != 0 ? 1 : 0;
+        }
+        // The layout's size, written from its definition: a bit per weight,
+        // each row's bitmap whole bytes, and a byte per non-zero weight.
+        const int64_t rows = artifact.layers(i).bias_size();
+        const int64_t row_length = static_cast<int64_t>(w.size()) / rows;
+        const int64_t sparse = rows * ((row_length + 7) / 8) + nonzero;
+        saved += std::max<int64_t>(static_cast<int64_t>(w.size()) - sparse, 0);
+    }
+    artifact.set_sha256(ArtifactDigest(artifact));
+    const GeneratedModel dense = GenerateModel(artifact, true, false);
+    const GeneratedModel sparse = GenerateModel(artifact, true, true);
+    EXPECT_EQ(dense.weight_bytes - sparse.weight_bytes, saved);
+    auto calls = [&](const std::string& function) {
+        size_t n = 0;
+        for (size_t p = sparse.source.find(function + "("); p != std::string::npos;
+             p = sparse.source.find(function + "(", p + 1))
+            ++n;
+        return n;
+    };
+    EXPECT_EQ(calls("nn_convolve_sparse_s8"), 2u);
+    EXPECT_EQ(calls("nn_fully_connected_sparse_s8"), 2u);
+    EXPECT_EQ(calls("nn_convolve_s8") + calls("nn_convolve_1x1_s8") +
+                  calls("nn_convolve_1x1_in_place_s8"),
+              1u);  // the layer without zeros
+    testing::TempDir dir;
+    ExpectGeneratedMatchesHost(artifact, dir, "sparse", rng, true);
 }
 
 TEST(CodegenHost, GenerationIsAPureFunctionOfTheArtifact) {

@@ -160,6 +160,33 @@ TEST(ArchModel, JsonAndProtoRoundTrip) {
     EXPECT_EQ(ModelFromProto(reparsed), m);
 }
 
+// The exact count of non-zero weights travels through JSON and protobuf and is
+// bounded by the layer's weights.
+TEST(ArchModel, NonzeroWeightsRoundTripAndAreBounded) {
+    const Model m = ModelFromJson(R"({"input": {"shape": [5, 5, 3]}, "layers": [
+      {"op": "conv2d", "filters": 4, "kernel": 3, "nonzero_weights": 108},
+      {"op": "depthwise_conv2d", "kernel": 3, "nonzero_weights": 0},
+      {"op": "flatten"}, {"op": "dense", "units": 2, "nonzero_weights": 7}]})");
+    EXPECT_EQ(m.layers[0].nonzero_weights, 108);  // all of 3*3*3*4
+    EXPECT_EQ(ModelFromJson(ModelToJson(m)), m);
+    v1::Model proto;
+    ModelToProto(m, &proto);
+    EXPECT_EQ(ModelFromProto(proto), m);
+    EXPECT_NO_THROW(Analyze(m));
+    Model over = m;
+    over.layers[0].nonzero_weights = 109;
+    EXPECT_THROW(Analyze(over), InvalidArgument);
+    over.layers[0].nonzero_weights = -1;
+    EXPECT_THROW(Analyze(over), InvalidArgument);
+    over = m;
+    over.layers[3].nonzero_weights = 4 * 2 + 1;  // dense: 1x1x4 flattened, 2 units
+    EXPECT_THROW(Analyze(over), InvalidArgument);
+    over.layers[3].nonzero_weights = 4 * 2;
+    EXPECT_NO_THROW(Analyze(over));
+    over.layers[2].nonzero_weights = 0;  // flatten has no weights
+    EXPECT_THROW(Analyze(over), InvalidArgument);
+}
+
 TEST(ArchModel, PoolsStrideByTheirSizeByDefault) {
     const Model m = ModelFromJson(R"({"input": {"shape": [8, 8, 1]}, "layers": [
       {"op": "avg_pool", "pool": 2}, {"op": "flatten"}, {"op": "dense", "units": 2}]})");
@@ -235,6 +262,14 @@ TEST(ArchModel, BadModelsGiveClearErrors) {
     EXPECT_THAT(
         ErrorOf(Model1(R"({"op": "conv2d", "filters": 4, "kernel": 1, "sparsity": 1.0})" + head)),
         HasSubstr("sparsity must be in [0, 1)"));
+    EXPECT_THAT(ErrorOf(Model1(R"({"op": "conv2d", "filters": 4, "kernel": 1,
+                                   "nonzero_weights": 17})" +
+                               head)),
+                HasSubstr("nonzero_weights must be between 0 and the layer's 16 weights, got 17"));
+    EXPECT_THAT(ErrorOf(Model1(R"({"op": "conv2d", "filters": 4, "kernel": 1,
+                                   "nonzero_weights": 1.5})" +
+                               head)),
+                HasSubstr("nonzero_weights: must be an integer"));
     EXPECT_THAT(ErrorOf(Model1(head.substr(2), "[0, 7, 1]")), HasSubstr("input.shape"));
     EXPECT_THAT(ErrorOf(R"({"input": {"shape": [4, 4, 1]}, "layers": []})"),
                 HasSubstr("at least one layer"));

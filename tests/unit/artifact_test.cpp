@@ -3,9 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
+#include "hilnas/arch/cost.h"
 #include "hilnas/arch/space.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/firmware/artifact.h"
@@ -104,6 +106,30 @@ TEST(Artifact, ValidationNamesTheLayerAndField) {
     EXPECT_THAT(broken([](auto& m) { m.mutable_model()->mutable_layers(0)->set_filters(0); }),
                 HasSubstr("filters must be between 1 and 65535"));
     EXPECT_THAT(broken([](auto& m) { m.set_format_version(2); }), HasSubstr("format version 2"));
+}
+
+// A model that carries its exact count of non-zero weights gets artifacts with
+// that many (8- and 4-bit, depthwise included), validation holds the weights
+// to it, and the cost model's SpArSe size is the artifact's.
+TEST(Artifact, NonzeroWeightsAreExactAndChecked) {
+    arch::Model model = Tiny();
+    const int64_t counts[] = {20, -1, 11, 9, -1, -1, 3};  // -1: no weights
+    for (size_t i = 0; i < model.layers.size(); ++i) {
+        if (counts[i] >= 0) model.layers[i].nonzero_weights = counts[i];
+    }
+    const v1::Int8Model good = RandomArtifact(model, 4);
+    EXPECT_NO_THROW(ValidateArtifact(good));
+    const arch::Graph g = arch::Analyze(model);
+    EXPECT_EQ(NonzeroWeightBytes(good), arch::ComputeCost(g).nonzero_weight_bytes);
+    int64_t zero_bytes = 0;
+    for (const char byte : good.layers(0).weights()) zero_bytes += byte == 0 ? 1 : 0;
+    EXPECT_EQ(zero_bytes, 108 - 20);  // 3*3*2*6 weights
+    v1::Int8Model m = good;
+    std::string& w = *m.mutable_layers(0)->mutable_weights();
+    *std::find(w.begin(), w.end(), '\0') = 1;
+    EXPECT_THAT(ErrorOf([&] { ValidateArtifact(m); }),
+                HasSubstr("layers[0].weights: layer 0 (c1): weights has 21 non-zero values, the "
+                          "model says 20"));
 }
 
 TEST(HostModel, RunsArtifactsOfSampledModels) {

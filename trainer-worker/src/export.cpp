@@ -76,6 +76,11 @@ v1::Int8Model ExportInt8(const NetworkImpl& net, const std::string& producer) {
                 if (l.op == Op::kDepthwiseConv2d) values = values.permute({1, 2, 3, 0});
                 values = values.contiguous();
                 const int64_t channels = w.size(0);
+                // The exact count after quantisation (which zeroes small
+                // weights too): the cost model's and the code generator's
+                // choice of sparse storage rest on it.
+                m.mutable_model()->mutable_layers(i)->set_nonzero_weights(
+                    (values != 0).sum().item<int64_t>());
                 if (l.bits() == 4) {
                     // Packed in the runtime's rows (depthwise: the whole tensor as one).
                     const arch::WeightLayout layout = arch::WeightLayoutOf(g, i);

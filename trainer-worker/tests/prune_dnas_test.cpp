@@ -8,6 +8,7 @@
 #include "fit.h"
 #include "hilnas/arch/cost.h"
 #include "hilnas/common/errors.h"
+#include "hilnas/firmware/artifact.h"
 #include "network.h"
 #include "prune.h"
 #include "shrink.h"
@@ -61,6 +62,14 @@ TEST(Prune, SparseVariationalDropoutReachesItsTargetSparsity) {
     const arch::CostReport cost = arch::ComputeCost(arch::Analyze(arch::ModelFromProto(a.model())));
     EXPECT_LT(static_cast<double>(cost.nonzero_weight_bytes),
               0.5 * static_cast<double>(cost.weight_bytes));
+    // The IR carries each layer's exact count of non-zero int8 weights (which
+    // ValidateArtifact holds the weights to), so the SpArSe size is exact.
+    for (int i = 0; i < a.layers_size(); ++i) {
+        if (a.layers(i).weights().empty()) continue;
+        ASSERT_TRUE(a.model().layers(i).has_nonzero_weights()) << "layer " << i;
+    }
+    EXPECT_NO_THROW(firmware::ValidateArtifact(a));
+    EXPECT_EQ(cost.nonzero_weight_bytes, firmware::NonzeroWeightBytes(a));
 }
 
 TEST(Prune, ChannelPruningShrinksTheIr) {

@@ -85,7 +85,8 @@ FirmwareBuild BuildFirmware(const v1::Int8Model& model, const BuildOptions& opti
         throw Unavailable("firmware sources not found (set HILNAS_FIRMWARE_DIR)", fw);
     }
     const auto codegen_start = std::chrono::steady_clock::now();
-    const GeneratedModel generated = GenerateModel(model, options.in_place_layers);
+    const GeneratedModel generated =
+        GenerateModel(model, options.in_place_layers, options.sparse_weights);
     const fs::path out = fs::absolute(options.out_dir);
     WriteGeneratedModel(generated, (out / "model").string());
     const double codegen_seconds =

@@ -1,10 +1,12 @@
 #include "hilnas/firmware/codegen.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "hilnas/common/errors.h"
+#include "hilnas_nn/nn_quant.h"
 #include "lowering.h"
 
 namespace hilnas::firmware {
@@ -48,9 +50,30 @@ std::string Act(const nn_activation& a) {
     return "{.min = " + std::to_string(a.min) + ", .max = " + std::to_string(a.max) + "}";
 }
 
+// A layer's weights in the runtime's sparse layout when `wanted`, the layer's
+// kernel has a sparse twin and the layout is smaller than the dense weights;
+// else empty.
+std::vector<int8_t> SparseWeights(const KernelCall& k, const std::string& dense, bool wanted) {
+    if (!wanted || (k.kernel != Kernel::kConv && k.kernel != Kernel::kConv1x1 &&
+                    k.kernel != Kernel::kFullyConnected)) {
+        return {};
+    }
+    const int32_t row_len = k.filter.h * k.filter.w * k.filter.c;
+    const auto nonzeros = std::count_if(dense.begin(), dense.end(), [](char v) { return v != 0; });
+    const int32_t bytes = nn_sparse_s8_bytes(k.filter.n, row_len, static_cast<int32_t>(nonzeros));
+    if (bytes <= 0 || bytes >= static_cast<int64_t>(dense.size())) return {};
+    std::vector<int8_t> packed(static_cast<size_t>(bytes));
+    const std::vector<int8_t> values(dense.begin(), dense.end());
+    if (nn_pack_sparse_s8(values.data(), k.filter.n, row_len, packed.data()) != NN_OK) {
+        throw InvalidArgument("cannot pack the weights sparse", "weights");
+    }
+    return packed;
+}
+
 }  // namespace
 
-GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers) {
+GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers,
+                             bool sparse_weights) {
     const Lowered low = Lower(model, in_place_layers);
     const arch::Graph& g = low.graph;
     GeneratedModel gen;
@@ -107,9 +130,26 @@ GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers) {
             continue;
         }
         const bool weighted = l.has_weights();
+        std::string f = KernelFunction(k.kernel);
+        std::string ctx = "{.buf = " +
+                          (k.scratch_bytes > 0 ? "g_arena + " + std::to_string(k.scratch_offset)
+                                               : std::string("0")) +
+                          ", .size = " + std::to_string(k.scratch_bytes) + "}";
         if (weighted) {
             const std::string& w = q.weights();
-            Array(c, "int8_t", p + "weights", std::vector<int8_t>(w.begin(), w.end()),
+            const std::vector<int8_t> sparse = SparseWeights(k, w, sparse_weights);
+            if (!sparse.empty()) {
+                const bool conv = k.kernel != Kernel::kFullyConnected;
+                f = conv ? "nn_convolve_sparse_s8" : "nn_fully_connected_sparse_s8";
+                const int32_t scratch =
+                    conv ? nn_convolve_sparse_s8_get_buffer_size(&k.input, &k.filter)
+                         : nn_fully_connected_sparse_s8_get_buffer_size(&k.input, &k.filter);
+                c << "static int32_t " << p << "sparse_scratch[" << std::max(scratch / 4, 1)
+                  << "];\n";
+                ctx = "{.buf = " + p + "sparse_scratch, .size = " + std::to_string(scratch) + "}";
+            }
+            Array(c, "int8_t", p + "weights",
+                  sparse.empty() ? std::vector<int8_t>(w.begin(), w.end()) : sparse,
                   gen.weight_bytes);
             Array(c, "int32_t", p + "bias", q.bias(), gen.weight_bytes);
             Array(c, "int32_t", p + "multiplier", q.multiplier(), gen.weight_bytes);
@@ -122,9 +162,7 @@ GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers) {
         if (k.kernel != Kernel::kAdd) {
             c << "static const nn_dims " << p << "output_dims = " << Dims(k.output) << ";\n";
         }
-        c << "static const nn_context " << p << "ctx = {.buf = "
-          << (k.scratch_bytes > 0 ? "g_arena + " + std::to_string(k.scratch_offset) : "0")
-          << ", .size = " << k.scratch_bytes << "};\n";
+        c << "static const nn_context " << p << "ctx = " << ctx << ";\n";
         const std::string in = "g_arena + " + std::to_string(k.input_offset);
         const std::string out = "g_arena + " + std::to_string(k.output_offset);
         std::string call;
@@ -190,7 +228,6 @@ GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers) {
             case Kernel::kView:
                 break;
         }
-        const std::string f = KernelFunction(k.kernel);
         switch (k.kernel) {
             case Kernel::kConv:
             case Kernel::kConv1x1:

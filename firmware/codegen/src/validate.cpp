@@ -1,5 +1,6 @@
 // ValidateArtifact and RandomArtifact: what the runtime may rely on, and a
 // generator of artifacts that satisfy it.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -46,6 +47,17 @@ int64_t RowLength(const Graph& g, int i) {
         default:
             return 0;
     }
+}
+
+// The non-zero values of a layer's weights as the artifact stores them (4-bit:
+// nibbles; an odd row's padding nibble is 0).
+int64_t NonzeroWeights(const arch::Layer& l, const v1::QuantizedLayer& q) {
+    int64_t nonzero = 0;
+    for (const char byte : q.weights()) {
+        const auto b = static_cast<uint8_t>(byte);
+        nonzero += l.bits() == 4 ? (b & 0x0F ? 1 : 0) + (b & 0xF0 ? 1 : 0) : (b ? 1 : 0);
+    }
+    return nonzero;
 }
 
 // The cost model's layout, so that its weight bytes are the artifact's.
@@ -155,8 +167,11 @@ arch::Graph ValidateArtifact(const v1::Int8Model& m) {
                                    " exceeds the runtime's " + std::to_string(NN_MAX_ACCUM_DEPTH),
                                "weights");
                 }
-                if (l.bits() == 4) {
-                    // Packed values are 4-bit by construction; nothing more to check.
+                if (l.nonzero_weights && NonzeroWeights(l, q) != *l.nonzero_weights) {
+                    throw fail("weights has " + std::to_string(NonzeroWeights(l, q)) +
+                                   " non-zero values, the model says " +
+                                   std::to_string(*l.nonzero_weights),
+                               "weights");
                 }
                 break;
             }
@@ -231,6 +246,20 @@ v1::Int8Model RandomArtifact(const arch::Model& model, uint64_t seed) {
                 const int wmax = l.bits() == 4 ? 7 : 127;
                 std::vector<int8_t> values(static_cast<size_t>(channels * row));
                 for (auto& v : values) v = static_cast<int8_t>(integer(-wmax - 1, wmax));
+                if (l.nonzero_weights) {
+                    // Exactly that many non-zero, at random places.
+                    std::vector<size_t> order(values.size());
+                    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+                    std::shuffle(order.begin(), order.end(), rng);
+                    for (size_t k = 0; k < order.size(); ++k) {
+                        int8_t& v = values[order[k]];
+                        if (static_cast<int64_t>(k) >= *l.nonzero_weights) {
+                            v = 0;
+                        } else if (v == 0) {
+                            v = 1;
+                        }
+                    }
+                }
                 if (l.op == Op::kDepthwiseConv2d) {
                     // Stored [1, KH, KW, C]: channel-innermost, one row per tap.
                     std::vector<int8_t> hwc(values.size());
@@ -321,11 +350,7 @@ int64_t NonzeroWeightBytes(const v1::Int8Model& m) {
         const arch::Layer& l = g.model.layers[static_cast<size_t>(i)];
         if (!l.has_weights()) continue;
         const v1::QuantizedLayer& q = m.layers(i);
-        int64_t nonzero = 0;
-        for (const char byte : q.weights()) {
-            const auto b = static_cast<uint8_t>(byte);
-            nonzero += l.bits() == 4 ? (b & 0x0F ? 1 : 0) + (b & 0xF0 ? 1 : 0) : (b ? 1 : 0);
-        }
+        const int64_t nonzero = NonzeroWeights(l, q);
         total += (l.bits() == 4 ? (nonzero + 1) / 2 : nonzero) + int64_t{12} * q.bias_size();
     }
     return total;

@@ -52,7 +52,8 @@ foreach(core ${cores})
     foreach(check "nn_convolve_s8|smlad" "nn_convolve_1x1_s8|smlad" "nn_depthwise_conv_s8|smlabb"
                   "nn_depthwise_conv_in_place_s8|smlad" "nn_convolve_1x1_in_place_s8|smlad"
                   "nn_depthwise_conv_s4|smlabb"
-                  "nn_max_pool_s8|sel" "nn_fully_connected_s4|smlad" "nn_avg_pool_s8|sxtab16")
+                  "nn_max_pool_s8|sel" "nn_fully_connected_s4|smlad" "nn_avg_pool_s8|sxtab16"
+                  "nn_fully_connected_sparse_s8|clz")
         string(REPLACE "|" ";" check ${check})
         list(GET check 0 stem)
         list(GET check 1 mnemonic)

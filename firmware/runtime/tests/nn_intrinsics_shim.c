@@ -5,6 +5,8 @@
 #include "nn_intrinsics.h"
 #include "nn_support.h"
 
+int32_t nn_shim_clz(uint32_t x) { return nn_clz(x); }
+uint32_t nn_shim_rev(uint32_t x) { return nn_rev(x); }
 uint32_t nn_shim_sxtb16(uint32_t x) { return nn_sxtb16(x); }
 uint32_t nn_shim_sxtb16_ror8(uint32_t x) { return nn_sxtb16_ror8(x); }
 uint32_t nn_shim_sxtab16(uint32_t acc, uint32_t x) { return nn_sxtab16(acc, x); }

@@ -8,6 +8,8 @@
 extern "C" {
 #endif
 
+int32_t nn_shim_clz(uint32_t x);
+uint32_t nn_shim_rev(uint32_t x);
 uint32_t nn_shim_sxtb16(uint32_t x);
 uint32_t nn_shim_sxtb16_ror8(uint32_t x);
 uint32_t nn_shim_sxtab16(uint32_t acc, uint32_t x);

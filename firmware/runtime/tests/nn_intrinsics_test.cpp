@@ -46,6 +46,20 @@ std::vector<uint32_t> Words() {
     return words;
 }
 
+TEST(NnIntrinsics, CountsLeadingZerosAndReversesBytes) {
+    for (const uint32_t x : Words()) {
+        if (x != 0) {
+            int32_t zeros = 0;
+            while (((x << zeros) & 0x80000000u) == 0) {
+                ++zeros;
+            }
+            EXPECT_EQ(nn_shim_clz(x), zeros) << std::hex << x;
+        }
+        EXPECT_EQ(nn_shim_rev(x), Bytes({Byte(x, 3), Byte(x, 2), Byte(x, 1), Byte(x, 0)}))
+            << std::hex << x;
+    }
+}
+
 TEST(NnIntrinsics, SignExtendsBytePairs) {
     for (const uint32_t x : Words()) {
         EXPECT_EQ(nn_shim_sxtb16(x), Halves(Byte(x, 0), Byte(x, 2))) << std::hex << x;

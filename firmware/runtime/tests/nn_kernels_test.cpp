@@ -301,6 +301,58 @@ std::vector<int8_t> PackRows(const std::vector<int8_t>& values, int32_t rows, in
     return {packed.begin(), packed.end()};
 }
 
+// Packs int8 rows in the documented sparse layout, written independently of
+// nn_pack_sparse_s8: every row's bitmap (weight k at bit 7 - k % 8 of byte
+// k / 8), then the non-zero values row after row.
+std::vector<int8_t> PackSparse(const std::vector<int8_t>& values, int32_t rows, int32_t row_len) {
+    const int32_t bitmap_bytes = (row_len + 7) / 8;
+    std::vector<uint8_t> bitmaps(static_cast<size_t>(rows) * bitmap_bytes, 0);
+    std::vector<int8_t> nonzero;
+    for (int32_t r = 0; r < rows; ++r) {
+        for (int32_t k = 0; k < row_len; ++k) {
+            const int8_t v = values[static_cast<size_t>(r) * row_len + k];
+            if (v != 0) {
+                bitmaps[static_cast<size_t>(r) * bitmap_bytes + k / 8] |=
+                    static_cast<uint8_t>(0x80u >> (k % 8));
+                nonzero.push_back(v);
+            }
+        }
+    }
+    std::vector<int8_t> packed(bitmaps.begin(), bitmaps.end());
+    packed.insert(packed.end(), nonzero.begin(), nonzero.end());
+    return packed;
+}
+
+// The sparsities the sparse kernels are tested at (fractions of zero weights).
+constexpr double kSparsities[] = {0.0, 0.5, 0.7, 0.8, 0.95};
+
+// Makes exactly round(fraction * size) of the weights zero, at random places,
+// and the rest non-zero; then, with probability zero_row_chance each, a whole
+// row of row_len weights zero.
+void Sparsify(Rng& rng, std::vector<int8_t>* weights, int32_t row_len, double fraction,
+              double zero_row_chance = 0.1) {
+    std::vector<size_t> order(weights->size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::shuffle(order.begin(), order.end(),
+                 std::mt19937_64(static_cast<uint64_t>(rng.Int(0, 1 << 30))));
+    const auto zeros =
+        static_cast<size_t>(std::llround(fraction * static_cast<double>(order.size())));
+    for (size_t i = 0; i < order.size(); ++i) {
+        int8_t& w = (*weights)[order[i]];
+        if (i < zeros) {
+            w = 0;
+        } else if (w == 0) {
+            w = static_cast<int8_t>(rng.Pick<int32_t>({1, -1, 127, -128}));
+        }
+    }
+    for (size_t row = 0; row * static_cast<size_t>(row_len) < weights->size(); ++row) {
+        if (rng.Chance(zero_row_chance)) {
+            std::fill_n(weights->begin() + static_cast<std::ptrdiff_t>(row * row_len), row_len,
+                        int8_t{0});
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Requantisation and quantisation helpers.
 
@@ -478,6 +530,52 @@ TEST(NnQuant, PacksFourBitRowsFromByteBoundaries) {
     EXPECT_EQ(nn_pack_s4(values, 0, 3, packed), NN_ARG_ERROR);
 }
 
+// The sparse layout, worked by hand: a 2 x 10 filter.
+TEST(NnQuant, PacksSparseRowsAsBitmapsThenValues) {
+    const std::vector<int8_t> values = {0, 5, 0, 0, 0, 0, 0, -1, 0, 9,  //
+                                        0, 0, 0, 0, 0, 0, 0, 0,  0, 0};
+    const std::vector<int8_t> want = {static_cast<int8_t>(0x41),
+                                      static_cast<int8_t>(0x40),  // row 0: weights 1, 7 | 9
+                                      0,
+                                      0,  // row 1: none
+                                      5,
+                                      -1,
+                                      9};
+    std::vector<int8_t> packed(want.size() + 4, 0x33);
+    EXPECT_EQ(nn_sparse_bitmap_bytes(10), 2);
+    EXPECT_EQ(nn_sparse_s8_bytes(2, 10, 3), static_cast<int32_t>(want.size()));
+    ASSERT_EQ(nn_pack_sparse_s8(values.data(), 2, 10, packed.data()), NN_OK);
+    EXPECT_EQ(std::vector<int8_t>(packed.begin(), packed.begin() + 7), want);
+    EXPECT_EQ(packed[7], 0x33) << "wrote past the layout";
+    EXPECT_EQ(nn_pack_sparse_s8(nullptr, 2, 10, packed.data()), NN_ARG_ERROR);
+    EXPECT_EQ(nn_pack_sparse_s8(values.data(), 0, 10, packed.data()), NN_ARG_ERROR);
+    EXPECT_EQ(nn_pack_sparse_s8(values.data(), 2, 10, nullptr), NN_ARG_ERROR);
+    // One bit per weight, a byte per non-zero one; rejected counts give 0.
+    EXPECT_EQ(nn_sparse_s8_bytes(16, 144, 0), 16 * 18);
+    EXPECT_EQ(nn_sparse_s8_bytes(16, 144, 16 * 144), 16 * 18 + 16 * 144);
+    EXPECT_EQ(nn_sparse_s8_bytes(16, 144, 16 * 144 + 1), 0);
+    EXPECT_EQ(nn_sparse_s8_bytes(16, 144, -1), 0);
+    EXPECT_EQ(nn_sparse_s8_bytes(0, 144, 0), 0);
+}
+
+// The library's packer and the test's agree on random sparse rows.
+TEST(NnQuant, PackSparseMatchesTheDocumentedLayout) {
+    Rng rng(9);
+    for (int i = 0; i < 200; ++i) {
+        const int32_t rows = rng.Int(1, 6), row_len = rng.Int(1, 70);
+        std::vector<int8_t> values = rng.S8s(int64_t{rows} * row_len);
+        Sparsify(rng, &values, row_len, rng.Real(0, 1), 0.2);
+        const auto want = PackSparse(values, rows, row_len);
+        const auto nonzeros =
+            std::count_if(values.begin(), values.end(), [](int8_t v) { return v != 0; });
+        ASSERT_EQ(nn_sparse_s8_bytes(rows, row_len, static_cast<int32_t>(nonzeros)),
+                  static_cast<int32_t>(want.size()));
+        std::vector<int8_t> got(want.size());
+        ASSERT_EQ(nn_pack_sparse_s8(values.data(), rows, row_len, got.data()), NN_OK);
+        ASSERT_EQ(got, want) << rows << " x " << row_len;
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Scratch sizes: the same formulas in both builds.
 
@@ -487,6 +585,7 @@ TEST(NnBufferSizes, FollowTheDocumentedFormulas) {
     EXPECT_EQ(nn_convolve_s8_get_buffer_size(&input, &filter), 4 * 3 * 2 * 12);
     EXPECT_EQ(nn_convolve_s4_get_buffer_size(&input, &filter), 4 * 3 * 2 * 12);
     EXPECT_EQ(nn_convolve_1x1_s8_get_buffer_size(&input, &filter), 0);  // not a 1x1 window
+    EXPECT_EQ(nn_convolve_sparse_s8_get_buffer_size(&input, &filter), 8 * (3 * 2 * 12 + 3 * 2));
     const nn_dims pointwise = {5, 1, 1, 12};
     EXPECT_EQ(nn_convolve_1x1_s8_get_buffer_size(&input, &pointwise), 4 * 12);
     EXPECT_EQ(nn_convolve_s8_get_buffer_size(&input, &pointwise), 4 * 12);
@@ -507,18 +606,20 @@ TEST(NnBufferSizes, FollowTheDocumentedFormulas) {
     const nn_dims fc_filter = {10, 1, 1, 9 * 7 * 12};
     EXPECT_EQ(nn_fully_connected_s8_get_buffer_size(&input, &fc_filter), 2 * 9 * 7 * 12);
     EXPECT_EQ(nn_fully_connected_s4_get_buffer_size(&input, &fc_filter), 2 * 9 * 7 * 12);
+    EXPECT_EQ(nn_fully_connected_sparse_s8_get_buffer_size(&input, &fc_filter), 2 * 9 * 7 * 12);
     EXPECT_EQ(nn_add_s8_get_buffer_size(&input), 0);
     // Shapes a kernel rejects need nothing.
     const nn_dims too_deep = {1, 256, 256, 2};
     EXPECT_EQ(nn_convolve_s8_get_buffer_size(&input, &too_deep), 0);
     EXPECT_EQ(nn_convolve_s8_get_buffer_size(nullptr, &filter), 0);
+    EXPECT_EQ(nn_convolve_sparse_s8_get_buffer_size(&input, &too_deep), 0);
     EXPECT_EQ(nn_fully_connected_s8_get_buffer_size(nullptr, &fc_filter), 0);
 }
 
 // ---------------------------------------------------------------------------
 // Convolution (general, 1x1, 4-bit).
 
-enum class ConvKind { kS8, k1x1, kS4 };
+enum class ConvKind { kS8, k1x1, kS4, kSparse };  // kSparse: nn_convolve_sparse_s8
 
 struct ConvCase {
     nn_dims in{}, filter{}, out{};
@@ -623,6 +724,9 @@ nn_status RunConv(const ConvCase& c, ConvKind kind, std::vector<int8_t>* result)
         case ConvKind::kS4:
             size = nn_convolve_s4_get_buffer_size(&c.in, &c.filter);
             break;
+        case ConvKind::kSparse:
+            size = nn_convolve_sparse_s8_get_buffer_size(&c.in, &c.filter);
+            break;
     }
     Scratch scratch(size);
     Output out(Count(c.out));
@@ -643,6 +747,13 @@ nn_status RunConv(const ConvCase& c, ConvKind kind, std::vector<int8_t>* result)
                 PackRows(c.weights, c.filter.n, c.filter.h * c.filter.w * c.filter.c);
             status = nn_convolve_s4(scratch.ctx(), &c.params, &quant, &c.in, c.input.data(),
                                     &c.filter, packed.data(), bias, &c.out, out.data());
+            break;
+        }
+        case ConvKind::kSparse: {
+            const auto packed =
+                PackSparse(c.weights, c.filter.n, c.filter.h * c.filter.w * c.filter.c);
+            status = nn_convolve_sparse_s8(scratch.ctx(), &c.params, &quant, &c.in, c.input.data(),
+                                           &c.filter, packed.data(), bias, &c.out, out.data());
             break;
         }
     }
@@ -844,8 +955,8 @@ struct ConvArgs {
     std::vector<int8_t> input = std::vector<int8_t>(48, 1), weights = std::vector<int8_t>(54, 1);
     std::vector<int32_t> multiplier{1 << 30, 1 << 30}, shift{0, 0};
     nn_per_channel_quant quant{multiplier.data(), shift.data()};
-    std::vector<uint32_t> scratch = std::vector<uint32_t>(64);
-    nn_context ctx{scratch.data(), 256};
+    std::vector<uint32_t> scratch = std::vector<uint32_t>(128);
+    nn_context ctx{scratch.data(), 512};
     std::vector<int8_t> output = std::vector<int8_t>(32);
 
     nn_status Run(nn_status (*kernel)(const nn_context*, const nn_conv_params*,
@@ -858,7 +969,7 @@ struct ConvArgs {
 };
 
 TEST(NnConvolveS8, RejectsBadArguments) {
-    for (auto* kernel : {&nn_convolve_s8, &nn_convolve_s4}) {
+    for (auto* kernel : {&nn_convolve_s8, &nn_convolve_s4, &nn_convolve_sparse_s8}) {
         EXPECT_EQ(ConvArgs().Run(kernel), NN_OK);
         const std::vector<void (*)(ConvArgs&)> breakers = {
             [](ConvArgs& a) { a.filter.c = 4; },
@@ -886,7 +997,7 @@ TEST(NnConvolveS8, RejectsBadArguments) {
             [](ConvArgs& a) { a.ctx.buf = nullptr; },
             [](ConvArgs& a) {
                 a.ctx.buf = reinterpret_cast<uint8_t*>(a.scratch.data()) + 2;  // misaligned
-                a.ctx.size = 200;
+                a.ctx.size = 400;
             },
             [](ConvArgs& a) {
                 a.filter = {2, 256, 1, 256};  // depth 65536
@@ -939,6 +1050,91 @@ TEST(NnConvolve1x1S8, RejectsWhatIsNotPointwise) {
     EXPECT_EQ(a.Run(&nn_convolve_1x1_s8), NN_ARG_ERROR);
     a.out = {1, 4, 2, 2};
     EXPECT_EQ(a.Run(&nn_convolve_1x1_s8), NN_OK);
+}
+
+// ---------------------------------------------------------------------------
+// Sparse convolution: against the oracle and bit for bit against
+// nn_convolve_s8 on the same (dense) weights.
+
+// Runs the sparse and the dense kernel on c; both must match the oracle.
+void ExpectSparseConvMatches(const ConvCase& c) {
+    std::vector<int8_t> sparse, dense;
+    ASSERT_EQ(RunConv(c, ConvKind::kSparse, &sparse), NN_OK);
+    ASSERT_EQ(RunConv(c, ConvKind::kS8, &dense), NN_OK);
+    ASSERT_TRUE(BytesEqual(sparse, dense));
+    ASSERT_TRUE(BytesEqual(sparse, OracleConv(c)));
+}
+
+TEST(NnConvolveSparseS8, MatchesDenseAndOracleAtEverySparsity) {
+    Rng rng(18);
+    for (const double sparsity : kSparsities) {
+        for (const ConvKind shape : {ConvKind::kS8, ConvKind::k1x1}) {
+            for (int i = 0; i < 150; ++i) {
+                ConvCase c = RandomConvCase(rng, shape);
+                Sparsify(rng, &c.weights, c.filter.h * c.filter.w * c.filter.c, sparsity);
+                SCOPED_TRACE("sparsity " + std::to_string(sparsity) + ", case " +
+                             std::to_string(i) + ": " + c.Describe());
+                ExpectSparseConvMatches(c);
+            }
+        }
+    }
+}
+
+// Every weight zero: the outputs are the biases' alone.
+TEST(NnConvolveSparseS8, MatchesDenseWhenEveryWeightIsZero) {
+    Rng rng(19);
+    for (int i = 0; i < 100; ++i) {
+        ConvCase c = RandomConvCase(rng, i % 2 ? ConvKind::kS8 : ConvKind::k1x1);
+        Sparsify(rng, &c.weights, c.filter.h * c.filter.w * c.filter.c, 1.0);
+        SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+        ExpectSparseConvMatches(c);
+    }
+}
+
+// Wide rows, so that the optimised kernel's runs of windows inside the input
+// have every length modulo its four pixels per pass, with windows reaching into
+// the padding on every side, strides, odd channel counts and odd depths.
+TEST(NnConvolveSparseS8, MatchesDenseOnWideRowsAndOddShapes) {
+    Rng rng(20);
+    for (int32_t in_w = 1; in_w <= 23; ++in_w) {
+        for (int i = 0; i < 12; ++i) {
+            ConvCase c = RandomConvCase(rng, i % 3 == 0 ? ConvKind::k1x1 : ConvKind::kS8,
+                                        rng.Pick<int32_t>({1, 3, 5, 16, 17}), rng.Int(1, 9));
+            // Redraw the width and its axis for this in_w.
+            c.in.w = in_w;
+            const int32_t k_w = c.filter.w;
+            const Axis x = i % 3 == 0 ? Axis{0, rng.Int(1, (in_w - 1) / c.params.stride.w + 1)}
+                                      : RandomAxis(rng, in_w, k_w, c.params.stride.w, k_w);
+            c.params.padding.w = x.pad;
+            c.out.w = x.out;
+            c.input = rng.S8s(Count(c.in));
+            Sparsify(rng, &c.weights, c.filter.h * c.filter.w * c.filter.c,
+                     rng.Pick<double>({0.0, 0.5, 0.7, 0.8, 0.95}));
+            SCOPED_TRACE("case " + std::to_string(i) + ": " + c.Describe());
+            ExpectSparseConvMatches(c);
+        }
+    }
+}
+
+// The deepest accumulation with extreme values, dense and half zero.
+TEST(NnConvolveSparseS8, ExtremeValuesAtTheDeepestAccumulation) {
+    for (const bool pointwise : {false, true}) {
+        const ConvKind kind = pointwise ? ConvKind::k1x1 : ConvKind::kS8;
+        const int32_t k = pointwise ? 1 : 3, kw = pointwise ? 1 : 5;
+        const int32_t in_c = pointwise ? 65535 : 4369;
+        for (const int32_t value : {-128, 127}) {
+            for (const int32_t offset : {-128, 128}) {
+                for (const int32_t zero_every : {0, 2}) {
+                    ConvCase c = ExtremeConvCase(kind, value, offset, -128, k, kw, in_c);
+                    for (size_t i = 0; zero_every > 0 && i < c.weights.size(); i += 2) {
+                        c.weights[i] = 0;
+                    }
+                    SCOPED_TRACE(c.Describe() + (zero_every ? ", half zero" : ""));
+                    ExpectSparseConvMatches(c);
+                }
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1705,7 +1901,38 @@ std::vector<int8_t> OracleFullyConnected(const FcCase& c) {
 
 // filter_offset: the weights start that many bytes past an aligned address.
 nn_status RunFullyConnected(const FcCase& c, bool s4, std::vector<int8_t>* result,
-                            int32_t filter_offset = 0) {
+                            int32_t filter_offset = 0);
+
+// nn_fully_connected_sparse_s8 on c's weights in the sparse layout, the filter
+// starting filter_offset bytes past an aligned address.
+nn_status RunFullyConnectedSparse(const FcCase& c, std::vector<int8_t>* result,
+                                  int32_t filter_offset = 0) {
+    Scratch scratch(nn_fully_connected_sparse_s8_get_buffer_size(&c.in, &c.filter));
+    Output out(Count(c.out));
+    const nn_per_channel_quant quant = {c.multiplier.data(), c.shift.data()};
+    const auto packed = PackSparse(c.weights, c.filter.n, c.filter.c);
+    std::vector<uint32_t> words((packed.size() + static_cast<size_t>(filter_offset)) / 4 + 1);
+    auto* const filter = reinterpret_cast<int8_t*>(words.data()) + filter_offset;
+    std::copy(packed.begin(), packed.end(), filter);
+    const nn_status status = nn_fully_connected_sparse_s8(
+        scratch.ctx(), &c.params, &quant, &c.in, c.input.data(), &c.filter, filter,
+        c.bias.empty() ? nullptr : c.bias.data(), &c.out, out.data());
+    EXPECT_TRUE(scratch.GuardIntact()) << "wrote past its scratch";
+    EXPECT_TRUE(out.GuardIntact()) << "wrote past its output";
+    *result = out.values();
+    return status;
+}
+
+void ExpectSparseFcMatches(const FcCase& c, int32_t filter_offset = 0) {
+    std::vector<int8_t> sparse, dense;
+    ASSERT_EQ(RunFullyConnectedSparse(c, &sparse, filter_offset), NN_OK);
+    ASSERT_EQ(RunFullyConnected(c, false, &dense), NN_OK);
+    ASSERT_TRUE(BytesEqual(sparse, dense));
+    ASSERT_TRUE(BytesEqual(sparse, OracleFullyConnected(c)));
+}
+
+nn_status RunFullyConnected(const FcCase& c, bool s4, std::vector<int8_t>* result,
+                            int32_t filter_offset) {
     Scratch scratch(s4 ? nn_fully_connected_s4_get_buffer_size(&c.in, &c.filter)
                        : nn_fully_connected_s8_get_buffer_size(&c.in, &c.filter));
     Output out(Count(c.out));
@@ -1847,7 +2074,8 @@ TEST(NnFullyConnectedS8, RejectsBadArguments) {
     const nn_per_channel_quant quant = {multiplier, shift};
     const nn_fc_params params = {0, 0, {-128, 127}};
     std::vector<uint32_t> scratch(6);
-    for (auto* kernel : {&nn_fully_connected_s8, &nn_fully_connected_s4}) {
+    for (auto* kernel :
+         {&nn_fully_connected_s8, &nn_fully_connected_s4, &nn_fully_connected_sparse_s8}) {
         nn_context ctx = {scratch.data(), 24};
         auto run = [&](const nn_dims& i, const nn_dims& f, const nn_dims& o) {
             return kernel(&ctx, &params, &quant, &i, input.data(), &f, weights.data(), nullptr, &o,
@@ -1868,6 +2096,89 @@ TEST(NnFullyConnectedS8, RejectsBadArguments) {
         EXPECT_EQ(kernel(&ctx, &bad, &quant, &in, input.data(), &filter, weights.data(), nullptr,
                          &out, output.data()),
                   NN_ARG_ERROR);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Sparse fully connected: against the oracle and bit for bit against
+// nn_fully_connected_s8 on the same (dense) weights.
+
+TEST(NnFullyConnectedSparseS8, MatchesDenseAndOracleAtEverySparsity) {
+    Rng rng(54);
+    for (const double sparsity : kSparsities) {
+        for (int i = 0; i < 300; ++i) {
+            FcCase c = RandomFcCase(rng, false);
+            Sparsify(rng, &c.weights, c.filter.c, sparsity);
+            SCOPED_TRACE("sparsity " + std::to_string(sparsity) + ", case " + std::to_string(i) +
+                         ": " + c.Describe());
+            ExpectSparseFcMatches(c);
+        }
+    }
+}
+
+// Depths around the 32-weight words of the bitmap (whole words, a partial
+// last word of every length), every filter alignment, one to five units, zero
+// rows, up to every weight zero.
+TEST(NnFullyConnectedSparseS8, MatchesDenseForEveryDepthRemainderAndAlignment) {
+    Rng rng(55);
+    for (int32_t depth = 1; depth <= 100; depth += depth < 70 ? 1 : 7) {
+        for (int32_t units = 1; units <= 5; ++units) {
+            FcCase c = RandomS8FcCaseOfShape(rng, 2, units, depth);
+            Sparsify(rng, &c.weights, depth, rng.Pick<double>({0.0, 0.5, 0.7, 0.8, 0.95, 1.0}),
+                     0.2);
+            const int32_t filter_offset = rng.Int(0, 3);
+            SCOPED_TRACE("filter at +" + std::to_string(filter_offset) + ": " + c.Describe());
+            ExpectSparseFcMatches(c, filter_offset);
+        }
+    }
+}
+
+// Bits past a row's last weight are documented as 0; both builds ignore them
+// all the same (the optimised kernel reads whole words of the bitmap).
+TEST(NnFullyConnectedSparseS8, IgnoresBitsPastTheRowEnd) {
+    Rng rng(56);
+    for (const int32_t depth : {1, 7, 9, 31, 33, 45}) {
+        FcCase c = RandomS8FcCaseOfShape(rng, 1, 3, depth);
+        Sparsify(rng, &c.weights, depth, 0.5, 0.0);
+        auto packed = PackSparse(c.weights, 3, depth);
+        const int32_t bitmap_bytes = (depth + 7) / 8;
+        for (int32_t u = 0; u < 3; ++u) {
+            packed[static_cast<size_t>((u + 1) * bitmap_bytes - 1)] |=
+                static_cast<int8_t>(0xFFu >> (depth % 8 == 0 ? 8 : depth % 8));
+        }
+        Scratch scratch(nn_fully_connected_sparse_s8_get_buffer_size(&c.in, &c.filter));
+        std::vector<int8_t> out(3);
+        const nn_per_channel_quant quant = {c.multiplier.data(), c.shift.data()};
+        ASSERT_EQ(nn_fully_connected_sparse_s8(
+                      scratch.ctx(), &c.params, &quant, &c.in, c.input.data(), &c.filter,
+                      packed.data(), c.bias.empty() ? nullptr : c.bias.data(), &c.out, out.data()),
+                  NN_OK);
+        EXPECT_TRUE(BytesEqual(out, OracleFullyConnected(c))) << "depth " << depth;
+    }
+}
+
+TEST(NnFullyConnectedSparseS8, ExtremeValuesAtTheDeepestAccumulation) {
+    for (const int32_t value : {-128, 127}) {
+        for (const int32_t offset : {-128, 128}) {
+            for (const bool half_zero : {false, true}) {
+                FcCase c;
+                c.in = {2, 1, 1, 65535};
+                c.filter = {3, 1, 1, 65535};
+                c.out = {2, 1, 1, 3};
+                c.params = {offset, 5, {-128, 127}};
+                c.input.assign(static_cast<size_t>(Count(c.in)), static_cast<int8_t>(value));
+                c.weights.assign(static_cast<size_t>(Count(c.filter)), -128);
+                c.weights[65535 + 7] = 127;
+                for (size_t i = 1; half_zero && i < c.weights.size(); i += 2) {
+                    c.weights[i] = 0;
+                }
+                c.bias = {kInt32Max, kInt32Min, -5};
+                c.multiplier = {kInt32Max, kInt32Max, 1 << 30};
+                c.shift = {-31, -20, 0};
+                SCOPED_TRACE(c.Describe() + (half_zero ? ", half zero" : ""));
+                ExpectSparseFcMatches(c);
+            }
+        }
     }
 }
 

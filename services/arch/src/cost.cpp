@@ -71,8 +71,10 @@ LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) 
     if (l.has_weights()) c.weight_array_bytes = (c.weight_bytes + 3) / 4 * 4 + per_channel;
     c.weight_bytes += per_channel;
     if (l.has_weights()) {
+        // The exact count when the model carries it, else the fraction's.
         const double keep = 1.0 - l.sparsity.value_or(0.0);
-        const auto nonzero = static_cast<int64_t>(std::ceil(static_cast<double>(weights) * keep));
+        const int64_t nonzero = l.nonzero_weights.value_or(
+            static_cast<int64_t>(std::ceil(static_cast<double>(weights) * keep)));
         c.nonzero_weight_bytes = (l.bits() == 4 ? (nonzero + 1) / 2 : nonzero) + per_channel;
     }
     for (int t : g.inputs[static_cast<size_t>(layer)]) {

@@ -46,11 +46,11 @@ bool HasActivation(Op op) {
 std::set<std::string> KeysFor(Op op) {
     switch (op) {
         case Op::kConv2d:
-            return {"filters",    "kernel",      "stride",  "padding",
-                    "activation", "weight_bits", "sparsity"};
+            return {"filters",    "kernel",      "stride",   "padding",
+                    "activation", "weight_bits", "sparsity", "nonzero_weights"};
         case Op::kDepthwiseConv2d:
-            return {"kernel",     "stride",      "padding", "depth_multiplier",
-                    "activation", "weight_bits", "sparsity"};
+            return {"kernel",     "stride",      "padding",  "depth_multiplier",
+                    "activation", "weight_bits", "sparsity", "nonzero_weights"};
         case Op::kMaxPool:
         case Op::kAvgPool:
             return {"pool", "stride", "padding"};
@@ -58,7 +58,7 @@ std::set<std::string> KeysFor(Op op) {
         case Op::kFlatten:
             return {};
         case Op::kDense:
-            return {"units", "activation", "weight_bits", "sparsity"};
+            return {"units", "activation", "weight_bits", "sparsity", "nonzero_weights"};
         case Op::kAdd:
             return {"activation"};
     }
@@ -233,6 +233,11 @@ Model ModelFromJson(std::string_view text) {
                 throw InvalidArgument("must be a number", at + ".sparsity");
             layer.sparsity = j["sparsity"].get<double>();
         }
+        if (j.contains("nonzero_weights")) {
+            if (!j["nonzero_weights"].is_number_integer())
+                throw InvalidArgument("must be an integer", at + ".nonzero_weights");
+            layer.nonzero_weights = j["nonzero_weights"].get<int64_t>();
+        }
         model.layers.push_back(std::move(layer));
     }
     return model;
@@ -273,6 +278,7 @@ std::string ModelToJson(const Model& model, bool pretty) {
         if (HasActivation(l.op)) j["activation"] = std::string(ActivationName(l.activation));
         if (l.weight_bits) j["weight_bits"] = *l.weight_bits;
         if (l.sparsity) j["sparsity"] = *l.sparsity;
+        if (l.nonzero_weights) j["nonzero_weights"] = *l.nonzero_weights;
         layers.push_back(std::move(j));
     }
     root["layers"] = std::move(layers);
@@ -306,6 +312,7 @@ void ModelToProto(const Model& model, v1::Model* out) {
                                                                : v1::ACTIVATION_NONE);
         if (l.weight_bits) p->set_weight_bits(*l.weight_bits);
         if (l.sparsity) p->set_sparsity(*l.sparsity);
+        if (l.nonzero_weights) p->set_nonzero_weights(*l.nonzero_weights);
     }
 }
 
@@ -347,6 +354,7 @@ Model ModelFromProto(const v1::Model& proto) {
                                                                 : Activation::kNone;
         if (p.has_weight_bits()) l.weight_bits = p.weight_bits();
         if (p.has_sparsity()) l.sparsity = p.sparsity();
+        if (p.has_nonzero_weights()) l.nonzero_weights = p.nonzero_weights();
         model.layers.push_back(std::move(l));
     }
     return model;
@@ -528,6 +536,18 @@ Graph Analyze(const Model& model) {
         }
         if (y.elements() > kMaxTensorElements) {
             throw fail("output " + Dims(y) + " is too large", "");
+        }
+        if (l.nonzero_weights) {
+            if (!l.has_weights()) throw fail("a layer without weights", "nonzero_weights");
+            // conv2d kh*kw*cin*filters, depthwise kh*kw*cout, dense in*units.
+            const int64_t weights = (l.op == Op::kDense ? 1 : int64_t{l.kernel[0]} * l.kernel[1]) *
+                                    (l.op == Op::kDepthwiseConv2d ? 1 : x.c) * y.c;
+            if (*l.nonzero_weights < 0 || *l.nonzero_weights > weights) {
+                throw fail("nonzero_weights must be between 0 and the layer's " +
+                               std::to_string(weights) + " weights, got " +
+                               std::to_string(*l.nonzero_weights),
+                           "nonzero_weights");
+            }
         }
         g.tensors.push_back(y);
     }

@@ -94,6 +94,25 @@ nn_status nn_convolve_s4(const nn_context* ctx, const nn_conv_params* params,
 /* Scratch of nn_convolve_s4: 4 * KH * KW * C_in bytes. */
 int32_t nn_convolve_s4_get_buffer_size(const nn_dims* input_dims, const nn_dims* filter_dims);
 
+/* nn_convolve_s8 with its filter in the sparse layout of nn_quant.h
+ * (nn_pack_sparse_s8 of C_out rows of KH * KW * C_in weights, OHWI order), for
+ * pruned layers: only the non-zero weights are stored and multiplied. Any
+ * window, 1x1 included; arguments and outputs as nn_convolve_s8's on the dense
+ * filter, which it matches bit for bit. The Cortex-M build decodes a channel's
+ * bitmap once into (offset, value) entries (scratch) and runs them over every
+ * output pixel, four pixels of a row per pass. */
+nn_status nn_convolve_sparse_s8(const nn_context* ctx, const nn_conv_params* params,
+                                const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                                const int8_t* input, const nn_dims* filter_dims,
+                                const int8_t* filter, const int32_t* bias,
+                                const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_convolve_sparse_s8: one channel's decoded weights (an int32
+ * input offset and value each) and taps (where each ends, the sum of the values
+ * up to there), 8 * (KH * KW * C_in + KH * KW) bytes. */
+int32_t nn_convolve_sparse_s8_get_buffer_size(const nn_dims* input_dims,
+                                              const nn_dims* filter_dims);
+
 /* Depthwise convolution, TFLite DEPTHWISE_CONV_2D (per-channel int8).
  *   input   [N, H, W, C_in]
  *   filter  [1, KH, KW, C_in * ch_mult]  filter_dims (n = 1)
@@ -226,6 +245,20 @@ nn_status nn_fully_connected_s4(const nn_context* ctx, const nn_fc_params* param
 /* Scratch of nn_fully_connected_s4: 2 * IN bytes. */
 int32_t nn_fully_connected_s4_get_buffer_size(const nn_dims* input_dims,
                                               const nn_dims* filter_dims);
+
+/* nn_fully_connected_s8 with its filter in the sparse layout of nn_quant.h
+ * (nn_pack_sparse_s8 of UNITS rows of IN weights); the same arguments and
+ * bytes out as nn_fully_connected_s8 on the dense filter. */
+nn_status nn_fully_connected_sparse_s8(const nn_context* ctx, const nn_fc_params* params,
+                                       const nn_per_channel_quant* quant, const nn_dims* input_dims,
+                                       const int8_t* input, const nn_dims* filter_dims,
+                                       const int8_t* filter, const int32_t* bias,
+                                       const nn_dims* output_dims, int8_t* output);
+
+/* Scratch of nn_fully_connected_sparse_s8: the offset input as int16, 2 * IN
+ * bytes (nn_fully_connected_s8's). */
+int32_t nn_fully_connected_sparse_s8_get_buffer_size(const nn_dims* input_dims,
+                                                     const nn_dims* filter_dims);
 
 /* ---- Element-wise ------------------------------------------------------ */
 

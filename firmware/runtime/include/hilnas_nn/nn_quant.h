@@ -63,6 +63,33 @@ int32_t nn_s4_row_bytes(int32_t n);
  * non-positive sizes or a value outside [-8, 7]. */
 nn_status nn_pack_s4(const int8_t* values, int32_t rows, int32_t row_len, int8_t* packed);
 
+/* The sparse 8-bit weight layout of nn_convolve_sparse_s8 and
+ * nn_fully_connected_sparse_s8: `rows` rows of `row_len` int8 weights (the
+ * dense filter's rows: OHWI order for convolution, [UNITS, IN] for fully
+ * connected), stored as
+ *   bitmaps  rows * nn_sparse_bitmap_bytes(row_len) bytes: row r's bitmap
+ *            starts on a byte; weight k of the row is non-zero exactly when bit
+ *            7 - k % 8 of the bitmap's byte k / 8 is set (the first weight in the
+ *            most significant bit); the bits after the last weight are 0
+ *   values   the non-zero weights, row after row, each row in its order
+ * nn_sparse_s8_bytes(rows, row_len, nonzeros) bytes in all: one bit per weight
+ * plus one byte per non-zero one, a size that the shape and the count of
+ * non-zero weights fix (whatever their positions). At 80% zeros that is
+ * 0.125 + 0.2 = 0.325 of the dense bytes. */
+
+/* Bytes of one row's bitmap: (n + 7) / 8; 0 for n < 1. */
+int32_t nn_sparse_bitmap_bytes(int32_t n);
+
+/* Bytes of the sparse layout: rows * nn_sparse_bitmap_bytes(row_len) +
+ * nonzeros; 0 when rows or row_len < 1, nonzeros is outside
+ * [0, rows * row_len], or the sum exceeds INT32_MAX. */
+int32_t nn_sparse_s8_bytes(int32_t rows, int32_t row_len, int32_t nonzeros);
+
+/* Writes rows x row_len int8 values in the sparse layout into packed, which
+ * holds nn_sparse_s8_bytes(rows, row_len, nonzero count) bytes. NN_ARG_ERROR
+ * for NULL pointers or non-positive sizes. */
+nn_status nn_pack_sparse_s8(const int8_t* values, int32_t rows, int32_t row_len, int8_t* packed);
+
 #ifdef __cplusplus
 }
 #endif

@@ -48,6 +48,17 @@ int32_t nn_convolve_s4_get_buffer_size(const nn_dims* input_dims, const nn_dims*
     return 2 * conv_depth(input_dims, filter_dims) * (int32_t)sizeof(int16_t);
 }
 
+int32_t nn_convolve_sparse_s8_get_buffer_size(const nn_dims* input_dims,
+                                              const nn_dims* filter_dims) {
+    /* One channel: an int32 (offset, value) per weight of the window, an int32
+     * (end, sum of values) per tap. */
+    const int32_t depth = conv_depth(input_dims, filter_dims);
+    if (depth == 0) {
+        return 0;
+    }
+    return 2 * (depth + filter_dims->h * filter_dims->w) * (int32_t)sizeof(int32_t);
+}
+
 int32_t nn_depthwise_conv_s8_get_buffer_size(const nn_dims* input_dims,
                                              const nn_dims* filter_dims) {
     (void)input_dims;
@@ -112,6 +123,11 @@ int32_t nn_fully_connected_s4_get_buffer_size(const nn_dims* input_dims,
                                               const nn_dims* filter_dims) {
     (void)filter_dims;
     return fc_depth(input_dims) * (int32_t)sizeof(int16_t);
+}
+
+int32_t nn_fully_connected_sparse_s8_get_buffer_size(const nn_dims* input_dims,
+                                                     const nn_dims* filter_dims) {
+    return nn_fully_connected_s8_get_buffer_size(input_dims, filter_dims);
 }
 
 int32_t nn_add_s8_get_buffer_size(const nn_dims* dims) {

@@ -80,6 +80,12 @@ static inline int32_t nn_s4_get(const int8_t* row, int32_t k) {
     return (int32_t)nibble - (int32_t)((nibble & 8u) << 1);
 }
 
+/* Whether weight k of a row of the sparse layout (nn_pack_sparse_s8) is
+ * non-zero: bit 7 - k % 8 of its bitmap's byte k / 8. */
+static inline int nn_sparse_bit(const int8_t* bitmap, int32_t k) {
+    return ((uint32_t)(uint8_t)bitmap[k >> 3] >> (7 - (k & 7))) & 1u;
+}
+
 /* The scratch of nn_depthwise_conv_in_place_s8, filled the same way by both
  * builds. First the taps of channel c as int16, KH rows of KWe = KW + (KW & 1)
  * values (an odd row's extra value 0, so taps pair up). */

@@ -98,3 +98,41 @@ nn_status nn_pack_s4(const int8_t* values, int32_t rows, int32_t row_len, int8_t
     }
     return NN_OK;
 }
+
+int32_t nn_sparse_bitmap_bytes(int32_t n) { return n <= 0 ? 0 : n / 8 + ((n & 7) != 0); }
+
+int32_t nn_sparse_s8_bytes(int32_t rows, int32_t row_len, int32_t nonzeros) {
+    int64_t bytes;
+    if (rows < 1 || row_len < 1 || nonzeros < 0 || nonzeros > (int64_t)rows * row_len) {
+        return 0;
+    }
+    bytes = (int64_t)rows * nn_sparse_bitmap_bytes(row_len) + nonzeros;
+    return bytes <= INT32_MAX ? (int32_t)bytes : 0;
+}
+
+nn_status nn_pack_sparse_s8(const int8_t* values, int32_t rows, int32_t row_len, int8_t* packed) {
+    const int32_t bitmap_bytes = nn_sparse_bitmap_bytes(row_len);
+    int8_t* value_out;
+    int32_t r;
+    int32_t k;
+
+    if (values == NULL || packed == NULL || rows < 1 || row_len < 1 ||
+        (int64_t)rows * row_len > INT32_MAX) {
+        return NN_ARG_ERROR;
+    }
+    value_out = packed + rows * bitmap_bytes;
+    for (r = 0; r < rows; ++r) {
+        uint8_t* bitmap = (uint8_t*)packed + r * bitmap_bytes;
+        for (k = 0; k < bitmap_bytes; ++k) {
+            bitmap[k] = 0;
+        }
+        for (k = 0; k < row_len; ++k) {
+            const int8_t v = values[r * row_len + k];
+            if (v != 0) {
+                bitmap[k >> 3] |= (uint8_t)(0x80u >> (k & 7));
+                *value_out++ = v;
+            }
+        }
+    }
+    return NN_OK;
+}

@@ -138,6 +138,14 @@ static inline void nn_read_s16x4_step(const int16_t** p, uint32_t* lo, uint32_t*
 #define NN_BARRIER() ((void)0)
 #endif
 
+/* Keeps a hot inner loop out of its caller, so that it gets the registers to
+ * itself (inlined into a large kernel it would spill its accumulators). */
+#if defined(__GNUC__)
+#define NN_NOINLINE __attribute__((noinline))
+#else
+#define NN_NOINLINE
+#endif
+
 /* A byte replicated into the four lanes. */
 static inline uint32_t nn_dup_s8x4(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
 
@@ -148,6 +156,27 @@ static inline uint32_t nn_dup_s16x2(int32_t v) { return ((uint32_t)v & 0xFFFFu) 
 static inline int32_t nn_lane0_s16(uint32_t v) { return (int32_t)(int16_t)(uint16_t)v; }
 
 static inline int32_t nn_lane1_s16(uint32_t v) { return (int32_t)(int16_t)(uint16_t)(v >> 16); }
+
+/* CLZ: the leading zero bits of a non-zero x. REV: x's bytes in reverse
+ * order. Armv7-M instructions (no DSP needed), which GCC's builtins emit. */
+#if defined(__GNUC__)
+static inline int32_t nn_clz(uint32_t x) { return __builtin_clz(x); }
+
+static inline uint32_t nn_rev(uint32_t x) { return __builtin_bswap32(x); }
+#else
+static inline int32_t nn_clz(uint32_t x) {
+    int32_t n = 0;
+    while (!(x & 0x80000000u)) {
+        x <<= 1;
+        ++n;
+    }
+    return n;
+}
+
+static inline uint32_t nn_rev(uint32_t x) {
+    return (x >> 24) | ((x >> 8) & 0xFF00u) | ((x << 8) & 0xFF0000u) | (x << 24);
+}
+#endif
 
 #if NN_USE_DSP
 

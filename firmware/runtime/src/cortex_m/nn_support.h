@@ -156,4 +156,20 @@ static inline void nn_cm_unpack_s4x8(uint32_t word, uint32_t* w04, uint32_t* w26
     *w37 = nn_sxtb16_ror8(odd);
 }
 
+/* Word i of a sparse row's bitmap (nn_pack_sparse_s8) of n weights, as a
+ * mask whose bit 31 - j is set when weight 32 * i + j is non-zero, so that
+ * CLZ finds the next one: REV of one unaligned load, or for the row's last,
+ * partial word its bytes one by one; bits past the row's end cleared. */
+static inline uint32_t nn_cm_sparse_word(const int8_t* bitmap, int32_t n, int32_t i) {
+    const int32_t bits = n - 32 * i;
+    if (bits >= 32) {
+        return nn_rev(nn_read_u32(bitmap + 4 * i));
+    }
+    uint32_t m = 0;
+    for (int32_t k = 0; 8 * k < bits; ++k) {
+        m |= (uint32_t)(uint8_t)bitmap[4 * i + k] << (24 - 8 * k);
+    }
+    return m & ~(0xFFFFFFFFu >> bits);
+}
+
 #endif /* HILNAS_NN_SUPPORT_H */

@@ -38,6 +38,13 @@ struct BuildOptions {
     // arena than the cost model's): only for the kernel benchmark, which
     // measures both kernels of a shape.
     bool in_place_layers = true;
+    // true: 8-bit convolutions and fully connected layers whose weights the
+    // runtime's sparse layout (nn_pack_sparse_s8) stores in fewer bytes are
+    // stored so and call nn_convolve_sparse_s8 / nn_fully_connected_sparse_s8,
+    // with their scratch in a static array outside the planned arena, which
+    // the cost model does not count: only for the kernel benchmark, which
+    // measures sparse against dense kernels.
+    bool sparse_weights = false;
     // TEST ONLY, for the agent's robustness tests; never for measurements.
     //   ""               no fault
     //   "hang-on-infer"  infer spins forever after m-infer-start: the board

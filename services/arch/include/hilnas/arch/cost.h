@@ -10,10 +10,16 @@
 //                 int32 shift per output channel). 8-bit weights take a byte
 //                 each; 4-bit weights are packed two to a byte along each
 //                 row of WeightLayoutOf, a row padded to a whole byte. The
-//                 runtime stores weights dense: sparsity does NOT reduce it
-//                 (structured pruning shrinks the IR instead).
+//                 generated firmware stores weights dense: sparsity does NOT
+//                 reduce it (structured pruning shrinks the IR instead). The
+//                 runtime's sparse kernels (nn_convolve_sparse_s8,
+//                 nn_fully_connected_sparse_s8) are not yet chosen by
+//                 KernelOf; only the kernel benchmark's code-generator
+//                 option calls them.
 //   nonzero_weight_bytes  SpArSe's model size: as weight_bytes, but counting
-//                 only the non-zero weights (params * (1 - sparsity), rounded up).
+//                 only the non-zero weights: the layer's nonzero_weights when
+//                 the model has it (exported models do), else
+//                 weights * (1 - sparsity), rounded up.
 //   working_memory_bytes  SpArSe's working memory: the largest, over layers, of
 //                 the bytes of all its inputs plus its output.
 //   arena_bytes   the peak of the runtime's memory plan, scratch included.

@@ -66,6 +66,10 @@ struct Layer {
     Activation activation = Activation::kNone;
     std::optional<int> weight_bits;  // 8 (default) or 4
     std::optional<double> sparsity;  // fraction of zero weights in [0, 1)
+    // The exact count of non-zero weights of the int8 (or int4) weights, as
+    // the trainer's export quantised them; at most the layer's weights. It
+    // decides whether the runtime stores them sparse (hilnas/arch/kernels.h).
+    std::optional<int64_t> nonzero_weights;
 
     bool has_weights() const {
         return op == Op::kConv2d || op == Op::kDepthwiseConv2d || op == Op::kDense;
