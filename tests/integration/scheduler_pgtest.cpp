@@ -389,18 +389,15 @@ TEST(Scheduler, TheRecordedFrontIsTheViewsFront) {
         for (int pass = 0; pass < 40; ++pass) {
             scheduler.RunOnce();
             pqxx::nontransaction tx(conn);
+            // The latest recorded front, one id per row (none before a trial completes).
             const pqxx::result latest = tx.exec_params(
-                "SELECT coalesce(array_to_string(front_trial_ids, ','), '') FROM job_hypervolume "
-                "WHERE job_id = $1 ORDER BY completed_trials DESC LIMIT 1",
+                "SELECT unnest(front_trial_ids)::text FROM job_hypervolume WHERE job_id = $1 "
+                "AND completed_trials = (SELECT max(completed_trials) FROM job_hypervolume "
+                "WHERE job_id = $1)",
                 job);
             if (!latest.empty()) {
                 std::set<std::string> recorded;
-                const std::string ids = latest[0][0].as<std::string>();
-                for (size_t at = 0; at < ids.size();) {
-                    const size_t comma = std::min(ids.find(',', at), ids.size());
-                    recorded.insert(ids.substr(at, comma - at));
-                    at = comma + 1;
-                }
+                for (const pqxx::row& r : latest) recorded.insert(r[0].as<std::string>());
                 std::set<std::string> view;
                 std::map<std::string, int> points;  // the front's objective vectors
                 for (const pqxx::row& r : tx.exec_params(
