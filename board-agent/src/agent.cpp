@@ -17,12 +17,12 @@
 #include "hilnas/agent/health.h"
 #include "hilnas/agent/lpm01a.h"
 #include "hilnas/agent/measure.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/common/text.h"
 #include "hilnas/common/version.h"
 #include "hilnas/dataset/dataset.h"
-#include "hilnas/firmware/artifact.h"
 
 namespace hilnas::agent {
 
@@ -337,7 +337,7 @@ struct Agent::Impl {
         bool ok = false;
         try {
             const v1::Int8Model model =
-                firmware::ParseArtifact(task.model().data(), "task.model.data");
+                artifact::ParseArtifact(task.model().data(), "task.model.data");
             req.model = model;
             req.inputs =
                 datasets.Inputs(task.dataset(), options.datasets,

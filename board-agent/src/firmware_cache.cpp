@@ -12,10 +12,10 @@
 #include <memory>
 #include <sstream>
 
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/common/subprocess.h"
 #include "hilnas/common/version.h"
-#include "hilnas/firmware/artifact.h"
 
 namespace hilnas::agent {
 
@@ -41,7 +41,7 @@ std::string SourcesDigest(const std::string& dir) {
         bytes << in.rdbuf();
         all += bytes.str();
     }
-    return firmware::Sha256Hex(all);
+    return artifact::Sha256Hex(all);
 }
 
 // What identifies a build beyond its directory name; an entry whose stamp
@@ -124,7 +124,7 @@ CachedFirmware FirmwareCache::Get(const v1::Int8Model& model, firmware::BuildOpt
         if (!r.ok()) throw Unavailable("arm-none-eabi-gcc " + r.Describe());
         toolchain_ = r.out.substr(0, r.out.find('\n'));
     }
-    const std::string digest = firmware::ArtifactDigest(model);
+    const std::string digest = artifact::ArtifactDigest(model);
     std::string name = digest.substr(0, 24) + "-" + options.board + "-" + options.runtime_variant;
     if (options.energy_mode) name += "-energy";
     if (!options.fault.empty()) name += "-fault-" + options.fault;

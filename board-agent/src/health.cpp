@@ -5,7 +5,7 @@
 #include <random>
 
 #include "hilnas/arch/model.h"
-#include "hilnas/firmware/artifact.h"
+#include "hilnas/artifact/artifact.h"
 
 namespace hilnas::agent {
 
@@ -30,7 +30,7 @@ constexpr uint64_t kHealthSeed = 0x6865616c7468;  // "health"
 
 const v1::Int8Model& HealthCheckModel() {
     static const v1::Int8Model model =
-        firmware::RandomArtifact(arch::ModelFromJson(kHealthModel), kHealthSeed);
+        artifact::RandomArtifact(arch::ModelFromJson(kHealthModel), kHealthSeed);
     return model;
 }
 

@@ -24,6 +24,7 @@
 #include "hilnas/agent/measure.h"
 #include "hilnas/agent/probes.h"
 #include "hilnas/arch/model.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/config.h"
 #include "hilnas/common/errors.h"
@@ -31,7 +32,6 @@
 #include "hilnas/common/text.h"
 #include "hilnas/common/version.h"
 #include "hilnas/dataset/dataset.h"
-#include "hilnas/firmware/artifact.h"
 
 namespace {
 
@@ -192,7 +192,7 @@ int Measure(const std::vector<std::string>& args) {
     const agent::BoardConfig& board = PickBoard(inv, c.GetString("board"));
     agent::MeasureRequest req;
     try {
-        req.model = hilnas::firmware::ReadArtifact(c.GetString("artifact"));
+        req.model = hilnas::artifact::ReadArtifact(c.GetString("artifact"));
     } catch (const hilnas::Error& e) {
         throw InvalidArgument(e.message(), "artifact");
     }

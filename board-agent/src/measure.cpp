@@ -14,9 +14,9 @@
 #include "hilnas/agent/flasher.h"
 #include "hilnas/agent/lpm01a.h"
 #include "hilnas/arch/cost.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/version.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/host_model.h"
 
 namespace hilnas::agent {
@@ -33,7 +33,7 @@ std::string FileSha256(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream s;
     s << in.rdbuf();
-    return firmware::Sha256Hex(s.str());
+    return artifact::Sha256Hex(s.str());
 }
 
 std::string Hex(const std::vector<int8_t>& v, size_t max = 16) {
@@ -114,7 +114,7 @@ MeasureResult Measurer::Measure(const MeasureRequest& req) {
     // 1. The model: valid, and small enough for the part before anything is built.
     std::optional<firmware::HostModel> host;
     try {
-        const arch::Graph g = firmware::ValidateArtifact(req.model);
+        const arch::Graph g = artifact::ValidateArtifact(req.model);
         const arch::CostReport cost = arch::ComputeCost(g);
         if (cost.weight_bytes > type.flash_bytes || cost.arena_bytes > type.sram_bytes) {
             Fail(FailureKind::kInfeasible,

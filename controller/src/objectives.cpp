@@ -5,11 +5,11 @@
 #include <sstream>
 
 #include "hilnas/arch/cost.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/catalog/metrics.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/job_spec.h"
-#include "hilnas/firmware/artifact.h"
 
 namespace hilnas::controller {
 
@@ -137,7 +137,7 @@ std::vector<v1::ObjectiveValue> TrainingObjectives(const std::vector<v1::Metric>
     std::vector<v1::ObjectiveValue> out = ComputedObjectives(artifact.model(), board);
     for (v1::ObjectiveValue& v : out) {  // the trained weights' own count, not the estimate
         if (v.objective() == v1::OBJECTIVE_MODEL_SIZE_BYTES) {
-            v.set_value(static_cast<double>(firmware::NonzeroWeightBytes(artifact)));
+            v.set_value(static_cast<double>(artifact::NonzeroWeightBytes(artifact)));
         }
     }
     out.push_back(Value(v1::OBJECTIVE_ERROR, 1.0 - accuracy->value(), v1::METRIC_SOURCE_EVALUATED));

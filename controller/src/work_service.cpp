@@ -1,6 +1,6 @@
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/controller/job_spec.h"
 #include "hilnas/controller/objectives.h"
-#include "hilnas/firmware/artifact.h"
 #include "services.h"
 
 namespace hilnas::controller {
@@ -58,8 +58,8 @@ void WorkServiceImpl::CompleteTrial(const Caller&, const v1::CompleteTrialReques
     // The artifact must be one the boards can run: checked before anything is stored.
     v1::Int8Model artifact;
     try {
-        artifact = firmware::ParseArtifact(req.model().data(), "model.data");
-        firmware::ValidateArtifact(artifact);
+        artifact = artifact::ParseArtifact(req.model().data(), "model.data");
+        artifact::ValidateArtifact(artifact);
     } catch (const InvalidArgument& e) {
         throw InvalidArgument(e.message(), e.field().rfind("model.data", 0) == 0
                                                ? e.field()

@@ -23,9 +23,9 @@
 #include "hilnas/agent/measure.h"
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/space.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/dataset/dataset.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/v1/farm_service.pb.h"
 
 namespace {
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
         const arch::CostReport cost = arch::ComputeCost(arch::Analyze(model));
         if (cost.sram_bytes > type.sram_bytes || cost.flash_bytes > type.flash_bytes) continue;
         agent::MeasureRequest req;
-        req.model = firmware::RandomArtifact(model, seed + static_cast<uint64_t>(n));
+        req.model = artifact::RandomArtifact(model, seed + static_cast<uint64_t>(n));
         req.settings.set_warmup_runs(1);
         req.settings.set_timed_runs(runs);
         req.settings.set_check_inputs(3);

@@ -52,7 +52,7 @@
 #include "hilnas/agent/dut.h"
 #include "hilnas/agent/qemu.h"
 #include "hilnas/arch/cost.h"
-#include "hilnas/firmware/artifact.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/firmware/build.h"
 #include "hilnas/firmware/codegen.h"
 #include "hilnas/firmware/host_model.h"
@@ -177,7 +177,7 @@ void Sparsify(v1::Int8Model* artifact, double sparsity) {
             v = 1;
         }
     }
-    artifact->set_sha256(firmware::ArtifactDigest(*artifact));
+    artifact->set_sha256(artifact::ArtifactDigest(*artifact));
 }
 
 // One firmware's run: instructions per inference, and whether its outputs
@@ -229,7 +229,7 @@ int SparseTable(const std::string& only, const std::string& dir, int runs) {
         const arch::Model model = arch::ModelFromJson(c.model);
         const double macs = static_cast<double>(arch::ComputeCost(arch::Analyze(model)).macs);
         for (const double sparsity : kSparsities) {
-            v1::Int8Model artifact = firmware::RandomArtifact(model, 7);
+            v1::Int8Model artifact = artifact::RandomArtifact(model, 7);
             Sparsify(&artifact, sparsity);
             try {
                 // The weight array's bytes as the code generator emits them:
@@ -322,7 +322,7 @@ int main(int argc, char** argv) {
         const auto cost = arch::ComputeCost(graph);
         const bool macs = cost.macs > 0;
         const double work = static_cast<double>(macs ? cost.macs : graph.tensors.back().elements());
-        const auto artifact = firmware::RandomArtifact(model, 7);
+        const auto artifact = artifact::RandomArtifact(model, 7);
         // Where the memory plan runs the layer in place (it does when that
         // shrinks the arena, as for these one-layer models), the ordinary
         // kernel's row first, then the in-place kernel's, which the firmware

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "cli_support.h"
-#include "hilnas/firmware/artifact.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/rpc/channel.h"
 #include "hilnas/testing/controller.h"
 #include "hilnas/testing/pg.h"
@@ -169,8 +169,8 @@ TEST_F(CliJob, ExportsATrialAsItsArtifactByIdOrNumber) {
     EXPECT_EQ(j.at("trial_id"), trial.trial_id());
     EXPECT_EQ(j.at("trial"), trial.number());
     // The file is the stored artifact, byte for byte.
-    EXPECT_EQ(firmware::Sha256Hex(testing::Slurp(dir / "by-id.hnm")), stored_sha);
-    EXPECT_EQ(firmware::ReadArtifact(dir / "by-id.hnm").sha256(), j.at("sha256"));
+    EXPECT_EQ(artifact::Sha256Hex(testing::Slurp(dir / "by-id.hnm")), stored_sha);
+    EXPECT_EQ(artifact::ReadArtifact(dir / "by-id.hnm").sha256(), j.at("sha256"));
 
     const ProcessResult by_number =
         Hilnas({"export", job_id_, std::to_string(trial.number()), "--kind", "artifact", "-o",

@@ -17,7 +17,7 @@
 
 #include "cli_support.h"
 #include "hilnas/arch/cost.h"
-#include "hilnas/firmware/artifact.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/rpc/channel.h"
 #include "hilnas/testing/controller.h"
 #include "hilnas/testing/pg.h"
@@ -138,7 +138,7 @@ class CliFarm : public ::testing::Test {
         m->set_value(0.8);
         m->set_source(v1::METRIC_SOURCE_EVALUATED);
         done.mutable_model()->set_kind(v1::ARTIFACT_INT8_MODEL);
-        done.mutable_model()->set_data(firmware::SerializeArtifact(firmware::RandomArtifact(
+        done.mutable_model()->set_data(artifact::SerializeArtifact(artifact::RandomArtifact(
             arch::ModelFromProto(model), static_cast<uint64_t>(cost.params))));
         v1::CompleteTrialResponse completed;
         auto ctx = rpc::MakeContext(10s, kWorker);

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "hilnas/arch/cost.h"
-#include "hilnas/firmware/artifact.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/rpc/channel.h"
 #include "hilnas/testing/temp_dir.h"
 #include "hilnas/v1/farm_service.grpc.pb.h"
@@ -47,8 +47,8 @@ void TrainOne(v1::WorkService::Stub& stub, const SmallJobOptions& o) {
     m->set_value(0.5 + 0.45 * (1.0 - std::exp(-static_cast<double>(cost.params) / 3000.0)));
     m->set_source(v1::METRIC_SOURCE_EVALUATED);
     done.mutable_model()->set_kind(v1::ARTIFACT_INT8_MODEL);
-    done.mutable_model()->set_data(firmware::SerializeArtifact(
-        firmware::RandomArtifact(arch::ModelFromProto(model), static_cast<uint64_t>(cost.params))));
+    done.mutable_model()->set_data(artifact::SerializeArtifact(
+        artifact::RandomArtifact(arch::ModelFromProto(model), static_cast<uint64_t>(cost.params))));
     v1::CompleteTrialResponse resp;
     auto cctx = rpc::MakeContext(10s, o.worker_token);
     const grpc::Status s = stub.CompleteTrial(cctx.get(), done, &resp);
@@ -66,7 +66,7 @@ void MeasureOne(v1::FarmService::Stub& stub, const SmallJobOptions& o) {
     v1::LeaseMeasurementResponse lease;
     auto ctx = rpc::MakeContext(10s, o.agent_token);
     if (!stub.LeaseMeasurement(ctx.get(), req, &lease).ok() || !lease.has_lease()) return;
-    const v1::Int8Model artifact = firmware::ParseArtifact(lease.task().model().data(), "task");
+    const v1::Int8Model artifact = artifact::ParseArtifact(lease.task().model().data(), "task");
     const auto cost = arch::ComputeCost(arch::Analyze(arch::ModelFromProto(artifact.model())));
     v1::CompleteMeasurementRequest done;
     done.set_agent_id(kAgentId);

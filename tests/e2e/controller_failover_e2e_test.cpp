@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "hilnas/arch/cost.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/subprocess.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/rpc/channel.h"
 #include "hilnas/testing/controller.h"
 #include "hilnas/testing/pg.h"
@@ -101,7 +101,7 @@ void WorkerLoop(std::vector<std::string> addresses, const std::string& id,
         m->set_value(FakeAccuracy(cost));
         m->set_source(v1::METRIC_SOURCE_EVALUATED);
         done.mutable_model()->set_kind(v1::ARTIFACT_INT8_MODEL);
-        done.mutable_model()->set_data(firmware::SerializeArtifact(firmware::RandomArtifact(
+        done.mutable_model()->set_data(artifact::SerializeArtifact(artifact::RandomArtifact(
             arch::ModelFromProto(model), static_cast<uint64_t>(cost.params))));
         // Through whichever controller still answers; a refusal is final.
         for (int attempt = 0; attempt < 200 && !stop; ++attempt) {

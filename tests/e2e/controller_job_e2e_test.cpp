@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "hilnas/arch/cost.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/subprocess.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/rpc/channel.h"
 #include "hilnas/store/pg_cluster.h"
 #include "hilnas/testing/pg.h"
@@ -133,7 +133,7 @@ void WorkerLoop(const std::string& address, const std::string& id, Ledger& ledge
         m->set_value(FakeAccuracy(cost));
         m->set_source(v1::METRIC_SOURCE_EVALUATED);
         done.mutable_model()->set_kind(v1::ARTIFACT_INT8_MODEL);
-        done.mutable_model()->set_data(firmware::SerializeArtifact(firmware::RandomArtifact(
+        done.mutable_model()->set_data(artifact::SerializeArtifact(artifact::RandomArtifact(
             arch::ModelFromProto(model), static_cast<uint64_t>(cost.params))));
         // Retry through a restart; a refusal (the lease was reaped) is final.
         for (int attempt = 0; attempt < 100 && !stop; ++attempt) {
@@ -182,7 +182,7 @@ void AgentLoop(const std::string& address, Ledger& ledger, std::atomic<bool>& st
             continue;
         }
         if (!lease.has_lease()) continue;
-        const v1::Int8Model artifact = firmware::ParseArtifact(lease.task().model().data(), "task");
+        const v1::Int8Model artifact = artifact::ParseArtifact(lease.task().model().data(), "task");
         const auto cost = arch::ComputeCost(arch::Analyze(arch::ModelFromProto(artifact.model())));
         v1::CompleteMeasurementRequest done;
         done.set_agent_id("agent-1");

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <thread>
 
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/subprocess.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/rpc/channel.h"
 #include "hilnas/testing/controller.h"
 #include "hilnas/testing/pg.h"
@@ -101,7 +101,7 @@ TEST(TrainerWorker, TrainsEveryTrialOfAJobThroughTheController) {
     std::string bytes;
     for (v1::ArtifactChunk chunk; reader->Read(&chunk);) bytes += chunk.data();
     ASSERT_TRUE(reader->Finish().ok());
-    EXPECT_NO_THROW(firmware::ValidateArtifact(firmware::ParseArtifact(bytes, "stored")));
+    EXPECT_NO_THROW(artifact::ValidateArtifact(artifact::ParseArtifact(bytes, "stored")));
 
     // SIGTERM: the worker stops cleanly.
     ::kill(trainer.pid(), SIGTERM);

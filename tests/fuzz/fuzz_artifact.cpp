@@ -1,5 +1,5 @@
 // The int8 model artifact: the file format as ReadArtifact checks it
-// (firmware::ParseArtifact), and the message inside it through what a board
+// (artifact::ParseArtifact), and the message inside it through what a board
 // agent and the code generator run on an accepted artifact: ValidateArtifact,
 // then the host runtime (HostModel), which lowers it exactly as the firmware
 // does and runs its kernels.
@@ -18,7 +18,7 @@
 
 #include "fuzz_support.h"
 #include "hilnas/arch/cost.h"
-#include "hilnas/firmware/artifact.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/firmware/host_model.h"
 
 using namespace hilnas;
@@ -31,7 +31,7 @@ constexpr int64_t kMaxRunArenaBytes = 16 << 20;
 
 void ValidateAndRun(const v1::Int8Model& model) {
     arch::Graph graph;
-    if (!fuzz::Accepts([&] { graph = firmware::ValidateArtifact(model); })) return;
+    if (!fuzz::Accepts([&] { graph = artifact::ValidateArtifact(model); })) return;
     const arch::CostReport cost = arch::ComputeCost(graph);
     if (cost.macs > kMaxRunMacs || cost.arena_bytes > kMaxRunArenaBytes) return;
     firmware::HostModel host(model);
@@ -47,7 +47,7 @@ void ValidateAndRun(const v1::Int8Model& model) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view bytes = fuzz::AsText(data, size);
     v1::Int8Model parsed;
-    if (fuzz::Accepts([&] { parsed = firmware::ParseArtifact(bytes, "fuzz"); })) {
+    if (fuzz::Accepts([&] { parsed = artifact::ParseArtifact(bytes, "fuzz"); })) {
         ValidateAndRun(parsed);
     }
 
@@ -56,13 +56,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (bytes.substr(0, 8) == "HILNASM1" && bytes.size() >= 12) body = bytes.substr(12);
     v1::Int8Model model;
     if (!model.ParseFromArray(body.data(), static_cast<int>(body.size()))) return 0;
-    const std::string file = firmware::SerializeArtifact(model);
+    const std::string file = artifact::SerializeArtifact(model);
     v1::Int8Model again;
-    const bool accepted = fuzz::Accepts([&] { again = firmware::ParseArtifact(file, "sealed"); });
-    fuzz::Require(accepted == (model.format_version() == firmware::kArtifactFormatVersion),
+    const bool accepted = fuzz::Accepts([&] { again = artifact::ParseArtifact(file, "sealed"); });
+    fuzz::Require(accepted == (model.format_version() == artifact::kArtifactFormatVersion),
                   "a re-sealed artifact does not parse back");
     if (accepted) {
-        fuzz::Require(again.sha256() == firmware::ArtifactDigest(again),
+        fuzz::Require(again.sha256() == artifact::ArtifactDigest(again),
                       "a parsed artifact's sha256 is not its digest");
     }
     ValidateAndRun(model);

@@ -14,10 +14,10 @@
 #include "hilnas/agent/measure.h"
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/model.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/subprocess.h"
 #include "hilnas/dataset/dataset.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/build.h"
 #include "hilnas/firmware/host_model.h"
 #include "hilnas/testing/temp_dir.h"
@@ -86,7 +86,7 @@ FirmwareCache* AgentMeasure::cache_ = nullptr;
 
 TEST_F(AgentMeasure, MeasuresAGeneratedModelOnTheEmulatedBoard) {
     const arch::Model model = arch::ModelFromJson(kFashionCnn);
-    const v1::Int8Model artifact = firmware::RandomArtifact(model, 11);
+    const v1::Int8Model artifact = artifact::RandomArtifact(model, 11);
     const MeasureResult r = measurer_.Measure(Request(artifact));
     const v1::Measurement& m = r.measurement;
     const catalog::BoardType& type = catalog::FindBoardType("qemu-netduinoplus2");
@@ -158,7 +158,7 @@ TEST_F(AgentMeasure, AHangingFirmwareTimesOutTheBoardRecoversAndTheNextMeasureme
     board_.command_timeout = std::chrono::seconds(3);
     auto connection = Connect(board_);
     Measurer measurer(board_, *connection, *cache_, nullptr, "test-agent");
-    const v1::Int8Model artifact = firmware::RandomArtifact(arch::ModelFromJson(kFashionCnn), 12);
+    const v1::Int8Model artifact = artifact::RandomArtifact(arch::ModelFromJson(kFashionCnn), 12);
     MeasureRequest hang = Request(artifact);
     hang.fault = "hang-on-infer";
     try {
@@ -175,7 +175,7 @@ TEST_F(AgentMeasure, AHangingFirmwareTimesOutTheBoardRecoversAndTheNextMeasureme
 }
 
 TEST_F(AgentMeasure, WrongOutputsFailTheMeasurementAndNeverBecomeFigures) {
-    const v1::Int8Model artifact = firmware::RandomArtifact(arch::ModelFromJson(kFashionCnn), 13);
+    const v1::Int8Model artifact = artifact::RandomArtifact(arch::ModelFromJson(kFashionCnn), 13);
     MeasureRequest req = Request(artifact);
     req.fault = "wrong-output";
     try {
@@ -196,7 +196,7 @@ TEST_F(AgentMeasure, AModelLargerThanThePartIsInfeasibleBeforeAnythingIsBuilt) {
                  {"op": "global_avg_pool"}, {"op": "dense", "units": 10}]})");
     const int64_t misses = cache_->misses();
     try {
-        measurer_.Measure(Request(firmware::RandomArtifact(big, 1)));
+        measurer_.Measure(Request(artifact::RandomArtifact(big, 1)));
         FAIL() << "an oversized model was measured";
     } catch (const MeasureError& e) {
         EXPECT_EQ(e.kind(), FailureKind::kInfeasible);

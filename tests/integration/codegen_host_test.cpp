@@ -11,8 +11,8 @@
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/kernels.h"
 #include "hilnas/arch/space.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/subprocess.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/codegen.h"
 #include "hilnas/firmware/host_model.h"
 #include "hilnas/testing/temp_dir.h"
@@ -120,7 +120,8 @@ TEST(CodegenHost, GeneratedCodeMatchesTheHostRuntimeOnBothBuilds) {
         const arch::Model model =
             arch::BuildModel(space, arch::Sample(space, rng), "m" + std::to_string(k));
         SCOPED_TRACE(arch::ModelToJson(model));
-        const v1::Int8Model artifact = RandomArtifact(model, 100 + static_cast<uint64_t>(k));
+        const v1::Int8Model artifact =
+            artifact::RandomArtifact(model, 100 + static_cast<uint64_t>(k));
         ExpectGeneratedMatchesHost(artifact, dir, std::to_string(k), rng);
         if (HasFatalFailure()) return;
     }
@@ -146,8 +147,9 @@ TEST(CodegenHost, AFourBitSpaceRunsFourBitDepthwiseLayers) {
         const arch::Model model =
             arch::BuildModel(space, arch::Sample(space, rng), "dw4-" + std::to_string(k));
         SCOPED_TRACE(arch::ModelToJson(model));
-        const v1::Int8Model artifact = RandomArtifact(model, 200 + static_cast<uint64_t>(k));
-        const arch::Graph g = ValidateArtifact(artifact);
+        const v1::Int8Model artifact =
+            artifact::RandomArtifact(model, 200 + static_cast<uint64_t>(k));
+        const arch::Graph g = artifact::ValidateArtifact(artifact);
         const arch::CostReport cost = arch::ComputeCost(g);
         int depthwise = 0;
         for (int i = 0; i < g.num_layers(); ++i) {
@@ -180,7 +182,7 @@ TEST(CodegenHost, SparseWeightsCallTheSparseKernelsAndMatchTheHostRuntime) {
                  {"op": "conv2d", "filters": 4, "kernel": 3, "stride": 2},
                  {"op": "flatten"}, {"op": "dense", "units": 9},
                  {"op": "dense", "units": 3}]})");
-    v1::Int8Model artifact = RandomArtifact(model, 31);
+    v1::Int8Model artifact = artifact::RandomArtifact(model, 31);
     // Zeros: 80%, 70%, none (stays dense), -, 95%, 50%; at random places.
     const double zeros[] = {0.8, 0.7, 0.0, 0.0, 0.95, 0.5};
     std::mt19937_64 rng(32);
@@ -200,7 +202,7 @@ TEST(CodegenHost, SparseWeightsCallTheSparseKernelsAndMatchTheHostRuntime) {
         const int64_t sparse = rows * ((row_length + 7) / 8) + nonzero;
         saved += std::max<int64_t>(static_cast<int64_t>(w.size()) - sparse, 0);
     }
-    artifact.set_sha256(ArtifactDigest(artifact));
+    artifact.set_sha256(artifact::ArtifactDigest(artifact));
     const GeneratedModel dense = GenerateModel(artifact, true, false);
     const GeneratedModel sparse = GenerateModel(artifact, true, true);
     EXPECT_EQ(dense.weight_bytes - sparse.weight_bytes, saved);
@@ -224,11 +226,11 @@ TEST(CodegenHost, GenerationIsAPureFunctionOfTheArtifact) {
     const arch::Model model = arch::ModelFromJson(R"({"name": "p", "input": {"shape": [6, 6, 1]},
       "layers": [{"op": "conv2d", "filters": 2, "kernel": 3}, {"op": "flatten"},
                  {"op": "dense", "units": 3}]})");
-    const auto a = GenerateModel(RandomArtifact(model, 1));
-    const auto b = GenerateModel(RandomArtifact(model, 1));
+    const auto a = GenerateModel(artifact::RandomArtifact(model, 1));
+    const auto b = GenerateModel(artifact::RandomArtifact(model, 1));
     EXPECT_EQ(a.source, b.source);
     EXPECT_EQ(a.header, b.header);
-    EXPECT_NE(a.source, GenerateModel(RandomArtifact(model, 2)).source);
+    EXPECT_NE(a.source, GenerateModel(artifact::RandomArtifact(model, 2)).source);
     testing::TempDir dir;
     WriteGeneratedModel(a, dir / "out");
     std::vector<std::string> files;

@@ -9,10 +9,10 @@
 #include <set>
 #include <sstream>
 
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/common/subprocess.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/build.h"
 #include "hilnas/testing/temp_dir.h"
 
@@ -64,7 +64,7 @@ bool Contains(const std::string& bytes, const std::string& text) {
 }
 
 TEST(FirmwareBoards, EveryBoardBuildsAndReportsItsElfSizes) {
-    const v1::Int8Model artifact = RandomArtifact(arch::ModelFromJson(kLenet), 1);
+    const v1::Int8Model artifact = artifact::RandomArtifact(arch::ModelFromJson(kLenet), 1);
     testing::TempDir dir;
     ASSERT_FALSE(catalog::BoardTypes().empty());
     std::printf("%-20s %8s %8s %8s %8s %8s %8s %10s\n", "board", ".text", ".rodata", ".data",
@@ -104,7 +104,7 @@ TEST(FirmwareBoards, EveryBoardBuildsAndReportsItsElfSizes) {
 }
 
 TEST(FirmwareBoards, EveryBoardWithATimestampPinBuildsInEnergyMode) {
-    const v1::Int8Model artifact = RandomArtifact(arch::ModelFromJson(kLenet), 1);
+    const v1::Int8Model artifact = artifact::RandomArtifact(arch::ModelFromJson(kLenet), 1);
     testing::TempDir dir;
     int boards = 0;
     for (const catalog::BoardType& board : catalog::BoardTypes()) {
@@ -130,9 +130,9 @@ TEST(FirmwareBoards, EveryBoardWithATimestampPinBuildsInEnergyMode) {
 }
 
 v1::Int8Model TinyArtifact() {
-    return RandomArtifact(arch::ModelFromJson(R"({"input": {"shape": [2, 2, 1]},
+    return artifact::RandomArtifact(arch::ModelFromJson(R"({"input": {"shape": [2, 2, 1]},
       "layers": [{"op": "flatten"}, {"op": "dense", "units": 2}]})"),
-                          1);
+                                    1);
 }
 
 // The field of the InvalidArgument that BuildFirmware throws; empty if none.

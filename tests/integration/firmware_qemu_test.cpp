@@ -19,8 +19,8 @@
 #include "hilnas/agent/dut.h"
 #include "hilnas/agent/qemu.h"
 #include "hilnas/arch/planner.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/build.h"
 #include "hilnas/firmware/host_model.h"
 #include "hilnas/testing/temp_dir.h"
@@ -105,7 +105,7 @@ class FirmwareOnQemu : public ::testing::TestWithParam<std::tuple<const char*, s
 TEST_P(FirmwareOnQemu, OutputsEqualTheHostRuntimeBitForBit) {
     const auto& [json, variant] = GetParam();
     const arch::Model model = arch::ModelFromJson(json);
-    const v1::Int8Model artifact = firmware::RandomArtifact(model, 2024);
+    const v1::Int8Model artifact = artifact::RandomArtifact(model, 2024);
     firmware::HostModel host(artifact);
     testing::TempDir dir;
     firmware::BuildOptions options;
@@ -161,7 +161,7 @@ class SmallFirmwareOnQemu : public ::testing::Test {
     static void SetUpTestSuite() {
         dir_ = std::make_unique<testing::TempDir>();
         artifact_ = std::make_unique<v1::Int8Model>(
-            firmware::RandomArtifact(arch::ModelFromJson(kSmall), 1));
+            artifact::RandomArtifact(arch::ModelFromJson(kSmall), 1));
     }
     static void TearDownTestSuite() {
         builds_.clear();

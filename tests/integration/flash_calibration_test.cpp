@@ -16,9 +16,9 @@
 #include "hilnas/arch/flash.h"
 #include "hilnas/arch/model.h"
 #include "hilnas/arch/space.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/build.h"
 #include "hilnas/testing/temp_dir.h"
 
@@ -62,7 +62,7 @@ TEST(FlashCalibration, PredictsEveryBoardsFirmwareWithin3Percent) {
                 cost.arena_bytes > board.sram_bytes / 2) {
                 continue;
             }
-            const FirmwareBuild fw = BuildFirmware(RandomArtifact(model, 7 + n), options);
+            const FirmwareBuild fw = BuildFirmware(artifact::RandomArtifact(model, 7 + n), options);
             ++built;
             const int64_t measured = fw.sizes.flash_bytes();
             const double error =
@@ -92,7 +92,7 @@ TEST(FlashCalibration, PredictsTheTinyExampleWithin3Percent) {
     BuildOptions options;
     options.board = std::string(arch::kDefaultFlashBoard);
     options.out_dir = dir / "tiny";
-    const FirmwareBuild fw = BuildFirmware(RandomArtifact(model, 1), options);
+    const FirmwareBuild fw = BuildFirmware(artifact::RandomArtifact(model, 1), options);
     const int64_t predicted = arch::ComputeCost(arch::Analyze(model)).flash_bytes;
     const int64_t measured = fw.sizes.flash_bytes();
     EXPECT_LE(std::abs(static_cast<double>(predicted - measured)), 0.03 * measured)

@@ -9,8 +9,8 @@
 
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/space.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/host_model.h"
 #include "hilnas/testing/temp_dir.h"
 
@@ -41,47 +41,50 @@ std::string ErrorOf(const std::function<void()>& fn) {
 
 TEST(Artifact, RoundTripsThroughAFile) {
     testing::TempDir dir;
-    const v1::Int8Model a = RandomArtifact(Tiny(), 7);
-    EXPECT_EQ(a.sha256(), ArtifactDigest(a));
-    WriteArtifact(dir / "m.hnm", a);
-    const v1::Int8Model b = ReadArtifact(dir / "m.hnm");
+    const v1::Int8Model a = artifact::RandomArtifact(Tiny(), 7);
+    EXPECT_EQ(a.sha256(), artifact::ArtifactDigest(a));
+    artifact::WriteArtifact(dir / "m.hnm", a);
+    const v1::Int8Model b = artifact::ReadArtifact(dir / "m.hnm");
     EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
-    EXPECT_EQ(RandomArtifact(Tiny(), 7).sha256(), a.sha256()) << "deterministic in the seed";
-    EXPECT_NE(RandomArtifact(Tiny(), 8).sha256(), a.sha256());
+    EXPECT_EQ(artifact::RandomArtifact(Tiny(), 7).sha256(), a.sha256())
+        << "deterministic in the seed";
+    EXPECT_NE(artifact::RandomArtifact(Tiny(), 8).sha256(), a.sha256());
 }
 
 TEST(Artifact, CorruptOrTruncatedFilesAreClearErrors) {
-    const std::string bytes = SerializeArtifact(RandomArtifact(Tiny(), 1));
-    EXPECT_THAT(ErrorOf([&] { ParseArtifact(bytes.substr(0, bytes.size() - 10), "m.hnm"); }),
-                HasSubstr("m.hnm: truncated artifact: " + std::to_string(bytes.size() - 10) +
-                          " of " + std::to_string(bytes.size()) + " bytes"));
-    EXPECT_THAT(ErrorOf([&] { ParseArtifact(bytes.substr(0, 5), "m.hnm"); }),
+    const std::string bytes = artifact::SerializeArtifact(artifact::RandomArtifact(Tiny(), 1));
+    EXPECT_THAT(
+        ErrorOf([&] { artifact::ParseArtifact(bytes.substr(0, bytes.size() - 10), "m.hnm"); }),
+        HasSubstr("m.hnm: truncated artifact: " + std::to_string(bytes.size() - 10) + " of " +
+                  std::to_string(bytes.size()) + " bytes"));
+    EXPECT_THAT(ErrorOf([&] { artifact::ParseArtifact(bytes.substr(0, 5), "m.hnm"); }),
                 HasSubstr("no HILNASM1 header"));
-    EXPECT_THAT(ErrorOf([&] { ParseArtifact(bytes + "xx", "m.hnm"); }), HasSubstr("2 stray bytes"));
-    EXPECT_THAT(ErrorOf([&] { ParseArtifact("GIF89a" + bytes, "m.hnm"); }),
+    EXPECT_THAT(ErrorOf([&] { artifact::ParseArtifact(bytes + "xx", "m.hnm"); }),
+                HasSubstr("2 stray bytes"));
+    EXPECT_THAT(ErrorOf([&] { artifact::ParseArtifact("GIF89a" + bytes, "m.hnm"); }),
                 HasSubstr("no HILNASM1 header"));
     // Flip a bit every 7 bytes of the body and trailer: never accepted.
     int rejected = 0;
     for (size_t i = 12; i < bytes.size(); i += 7) {
         std::string bad = bytes;
         bad[i] = static_cast<char>(bad[i] ^ 0x10);
-        const std::string e = ErrorOf([&] { ParseArtifact(bad, "m.hnm"); });
+        const std::string e = ErrorOf([&] { artifact::ParseArtifact(bad, "m.hnm"); });
         ASSERT_THAT(e, HasSubstr("corrupt artifact")) << "byte " << i;
         ++rejected;
     }
     EXPECT_GT(rejected, 100);
     testing::TempDir dir;
-    EXPECT_THAT(ErrorOf([&] { ReadArtifact(dir / "missing.hnm"); }),
+    EXPECT_THAT(ErrorOf([&] { artifact::ReadArtifact(dir / "missing.hnm"); }),
                 HasSubstr("cannot read the file"));
 }
 
 TEST(Artifact, ValidationNamesTheLayerAndField) {
-    const v1::Int8Model good = RandomArtifact(Tiny(), 3);
-    EXPECT_NO_THROW(ValidateArtifact(good));
+    const v1::Int8Model good = artifact::RandomArtifact(Tiny(), 3);
+    EXPECT_NO_THROW(artifact::ValidateArtifact(good));
     auto broken = [&](const std::function<void(v1::Int8Model&)>& edit) {
         v1::Int8Model m = good;
         edit(m);
-        return ErrorOf([&] { ValidateArtifact(m); });
+        return ErrorOf([&] { artifact::ValidateArtifact(m); });
     };
     EXPECT_THAT(broken([](auto& m) { m.mutable_layers(0)->mutable_weights()->pop_back(); }),
                 HasSubstr("layers[0].weights: layer 0 (c1): weights has 107 bytes, expected 108"));
@@ -117,17 +120,17 @@ TEST(Artifact, NonzeroWeightsAreExactAndChecked) {
     for (size_t i = 0; i < model.layers.size(); ++i) {
         if (counts[i] >= 0) model.layers[i].nonzero_weights = counts[i];
     }
-    const v1::Int8Model good = RandomArtifact(model, 4);
-    EXPECT_NO_THROW(ValidateArtifact(good));
+    const v1::Int8Model good = artifact::RandomArtifact(model, 4);
+    EXPECT_NO_THROW(artifact::ValidateArtifact(good));
     const arch::Graph g = arch::Analyze(model);
-    EXPECT_EQ(NonzeroWeightBytes(good), arch::ComputeCost(g).nonzero_weight_bytes);
+    EXPECT_EQ(artifact::NonzeroWeightBytes(good), arch::ComputeCost(g).nonzero_weight_bytes);
     int64_t zero_bytes = 0;
     for (const char byte : good.layers(0).weights()) zero_bytes += byte == 0 ? 1 : 0;
     EXPECT_EQ(zero_bytes, 108 - 20);  // 3*3*2*6 weights
     v1::Int8Model m = good;
     std::string& w = *m.mutable_layers(0)->mutable_weights();
     *std::find(w.begin(), w.end(), '\0') = 1;
-    EXPECT_THAT(ErrorOf([&] { ValidateArtifact(m); }),
+    EXPECT_THAT(ErrorOf([&] { artifact::ValidateArtifact(m); }),
                 HasSubstr("layers[0].weights: layer 0 (c1): weights has 21 non-zero values, the "
                           "model says 20"));
 }
@@ -147,7 +150,7 @@ TEST(HostModel, RunsArtifactsOfSampledModels) {
     int outputs = 0, inside = 0;
     for (int k = 0; k < 150; ++k) {
         const arch::Model m = arch::BuildModel(space, arch::Sample(space, rng), "m");
-        HostModel host(RandomArtifact(m, static_cast<uint64_t>(k)));
+        HostModel host(artifact::RandomArtifact(m, static_cast<uint64_t>(k)));
         ASSERT_EQ(host.input_bytes(), 16 * 16 * 3);
         ASSERT_EQ(host.output_bytes(), 10);
         std::vector<int8_t> input(static_cast<size_t>(host.input_bytes()));
@@ -167,7 +170,7 @@ TEST(HostModel, RunsArtifactsOfSampledModels) {
 }
 
 TEST(HostModel, QuantisesInputsAsTheFirmwareReceivesThem) {
-    v1::Int8Model a = RandomArtifact(Tiny(), 1);
+    v1::Int8Model a = artifact::RandomArtifact(Tiny(), 1);
     a.mutable_input()->set_scale(0.5);
     a.mutable_input()->set_zero_point(-10);
     HostModel host(a);

@@ -6,10 +6,10 @@
 
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/model.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/job_spec.h"
 #include "hilnas/controller/objectives.h"
-#include "hilnas/firmware/artifact.h"
 
 #include <algorithm>
 #include <cmath>
@@ -107,7 +107,7 @@ const char* const kTiny = R"({"name": "t", "input": {"shape": [8, 8, 1]},
              {"op": "dense", "units": 10}]})";
 
 TEST(TrainingObjectives, TheErrorComesFromTheValidationSplitNeverTheTestSplit) {
-    const v1::Int8Model model = firmware::RandomArtifact(arch::ModelFromJson(kTiny), 1);
+    const v1::Int8Model model = artifact::RandomArtifact(arch::ModelFromJson(kTiny), 1);
     const auto objectives = TrainingObjectives(
         {Metric("int8_accuracy", 0.93), Metric("int8_val_accuracy", 0.81)}, model);
     double error = -1;
@@ -160,7 +160,7 @@ TEST(ReferencePoint, FixedAtSubmissionFromTheLimitsAndTheSpace) {
 
 TEST(TrainingObjectives, ModelSizeCountsTheTrainedNonZeroWeightsExactly) {
     const arch::Model ir = arch::ModelFromJson(kTiny);
-    v1::Int8Model artifact = firmware::RandomArtifact(ir, 2);
+    v1::Int8Model artifact = artifact::RandomArtifact(ir, 2);
     // Every weight non-zero: the dense figure the cost model gives for the IR.
     for (auto& layer : *artifact.mutable_layers()) {
         std::string* w = layer.mutable_weights();
@@ -175,7 +175,7 @@ TEST(TrainingObjectives, ModelSizeCountsTheTrainedNonZeroWeightsExactly) {
     };
     const auto dense = TrainingObjectives({Metric("int8_val_accuracy", 0.8)}, artifact);
     EXPECT_EQ(size_of(dense), static_cast<double>(cost.weight_bytes));
-    EXPECT_EQ(firmware::NonzeroWeightBytes(artifact), cost.weight_bytes);
+    EXPECT_EQ(artifact::NonzeroWeightBytes(artifact), cost.weight_bytes);
     // Pruning 10 weights of the conv layer saves exactly 10 bytes of model size.
     std::string* conv = artifact.mutable_layers(0)->mutable_weights();
     ASSERT_GE(conv->size(), 10u);

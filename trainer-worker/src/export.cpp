@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "hilnas/arch/cost.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/host_model.h"
 #include "hilnas_nn/nn_quant.h"
 
@@ -51,7 +51,7 @@ v1::Int8Model ExportInt8(const NetworkImpl& net, const std::string& producer) {
     torch::NoGradGuard no_grad;
     const arch::Graph& g = net.graph();
     v1::Int8Model m;
-    m.set_format_version(firmware::kArtifactFormatVersion);
+    m.set_format_version(artifact::kArtifactFormatVersion);
     m.set_producer(producer);
     arch::ModelToProto(WithSparsity(net), m.mutable_model());
     SetQuant(m.mutable_input(), net.TensorQuant(0));
@@ -146,8 +146,8 @@ v1::Int8Model ExportInt8(const NetworkImpl& net, const std::string& producer) {
         q->set_activation_min(lo);
         q->set_activation_max(hi);
     }
-    m.set_sha256(firmware::ArtifactDigest(m));
-    firmware::ValidateArtifact(m);
+    m.set_sha256(artifact::ArtifactDigest(m));
+    artifact::ValidateArtifact(m);
     return m;
 }
 

@@ -14,11 +14,11 @@
 
 #include "device.h"
 #include "hilnas/arch/model.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/config.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/common/logging.h"
 #include "hilnas/common/version.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/trainer/pipeline.h"
 #include "hilnas/trainer/worker.h"
 
@@ -202,7 +202,7 @@ int Train(const std::vector<std::string>& args) {
         std::cerr << " (" << static_cast<int>(pr.seconds) << " s)\n";
     };
     const auto result = hilnas::trainer::RunTrial(spec, progress, &g_stop);
-    hilnas::firmware::WriteArtifact((out / "model.hnm").string(), result.artifact);
+    hilnas::artifact::WriteArtifact((out / "model.hnm").string(), result.artifact);
     WriteFile(out / "model.json", hilnas::arch::ModelToJson(result.final_model, true) + "\n");
     WriteFile(out / "checkpoint.pt", result.checkpoint);
     WriteFile(out / "metrics.json", hilnas::trainer::MetricsToJson(result));

@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "device.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/common/text.h"
 #include "hilnas/common/version.h"
-#include "hilnas/firmware/artifact.h"
 
 namespace hilnas::trainer {
 
@@ -238,7 +238,7 @@ void Worker::RunTask(const v1::LeaseTrialResponse& lease, const std::atomic<bool
         c.set_lease_id(lease_id);
         for (const auto& [name, value] : result.metrics) *c.add_metrics() = Metric(name, value);
         arch::ModelToProto(result.final_model, c.mutable_final_model());
-        const std::string bytes = firmware::SerializeArtifact(result.artifact);
+        const std::string bytes = artifact::SerializeArtifact(result.artifact);
         c.mutable_model()->set_kind(v1::ARTIFACT_INT8_MODEL);
         c.mutable_model()->set_data(bytes);
         c.mutable_model()->set_sha256(Sha256Hex(bytes));

@@ -6,8 +6,8 @@
 #include "export.h"
 #include "fit.h"
 #include "hilnas/arch/cost.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/host_model.h"
 #include "network.h"
 #include "shrink.h"
@@ -160,7 +160,7 @@ TEST(Export, HostRuntimeMatchesTheFakeQuantisedModule) {
         net->set_quant_mode(QuantMode::kFakeQuant);
         net->eval();
         const v1::Int8Model artifact = ExportInt8(*net, "test");
-        EXPECT_NO_THROW(firmware::ValidateArtifact(artifact));
+        EXPECT_NO_THROW(artifact::ValidateArtifact(artifact));
 
         firmware::HostModel host(artifact);
         const QuantParams out_q = net->TensorQuant(net->num_layers());
@@ -198,8 +198,8 @@ TEST(Export, ArtifactsRoundTripAndCarrySparsityAndFourBitWeights) {
     Calibrate(*net, data, torch::kCPU, 1, 64);
     const v1::Int8Model a = ExportInt8(*net, "test");
     const auto dir = testing::TempDir("export");
-    firmware::WriteArtifact((dir / "m.hnm").string(), a);
-    const v1::Int8Model b = firmware::ReadArtifact((dir / "m.hnm").string());
+    artifact::WriteArtifact((dir / "m.hnm").string(), a);
+    const v1::Int8Model b = artifact::ReadArtifact((dir / "m.hnm").string());
     EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
     EXPECT_TRUE(torch::equal(HostPredict(a, data), HostPredict(b, data)));
     const arch::Model ir = arch::ModelFromProto(b.model());

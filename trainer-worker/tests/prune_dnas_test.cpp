@@ -7,8 +7,8 @@
 #include "export.h"
 #include "fit.h"
 #include "hilnas/arch/cost.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "network.h"
 #include "prune.h"
 #include "shrink.h"
@@ -68,8 +68,8 @@ TEST(Prune, SparseVariationalDropoutReachesItsTargetSparsity) {
         if (a.layers(i).weights().empty()) continue;
         ASSERT_TRUE(a.model().layers(i).has_nonzero_weights()) << "layer " << i;
     }
-    EXPECT_NO_THROW(firmware::ValidateArtifact(a));
-    EXPECT_EQ(cost.nonzero_weight_bytes, firmware::NonzeroWeightBytes(a));
+    EXPECT_NO_THROW(artifact::ValidateArtifact(a));
+    EXPECT_EQ(cost.nonzero_weight_bytes, artifact::NonzeroWeightBytes(a));
 }
 
 TEST(Prune, ChannelPruningShrinksTheIr) {

@@ -9,7 +9,7 @@
 
 #include "export.h"
 #include "fit.h"
-#include "hilnas/firmware/artifact.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/trainer/pipeline.h"
 #include "network.h"
 #include "test_util.h"
@@ -112,7 +112,7 @@ TEST(Train, StandaloneCommandWritesTheArtifactAndMetrics) {
     }
     EXPECT_GT(m["int8_accuracy"].get<double>(), 0.5);
     EXPECT_EQ(m["sparsity"].get<double>(), 0.0);
-    const v1::Int8Model a = firmware::ReadArtifact((dir / "out" / "model.hnm").string());
+    const v1::Int8Model a = artifact::ReadArtifact((dir / "out" / "model.hnm").string());
     EXPECT_EQ(arch::ModelFromProto(a.model()).layers.size(), 7u);
     // Progress went to stderr as it trained.
     std::ifstream log(dir / "log");

@@ -1,7 +1,7 @@
 #include "lowering.h"
 
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 
 namespace hilnas::firmware {
 
@@ -25,7 +25,7 @@ nn_tile Padding(const arch::Layer& l, const arch::Shape& x, const std::array<int
 
 Lowered Lower(const v1::Int8Model& model, bool in_place_layers) {
     Lowered out;
-    out.graph = ValidateArtifact(model);
+    out.graph = artifact::ValidateArtifact(model);
     const arch::Graph& g = out.graph;
     out.plan =
         arch::PlanMemory(g, arch::PlanStrategy::kBest, arch::RuntimeScratchBytes, in_place_layers);

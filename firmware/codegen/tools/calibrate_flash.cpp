@@ -39,9 +39,9 @@
 #include "hilnas/arch/flash.h"
 #include "hilnas/arch/kernels.h"
 #include "hilnas/arch/space.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/build.h"
 
 namespace {
@@ -93,7 +93,7 @@ std::vector<Sample> SampleModels(int count, uint64_t seed, const catalog::BoardT
         }
         const std::set<arch::Kernel> kernels(cost.plan.kernels.begin(), cost.plan.kernels.end());
         for (arch::Kernel k : kernels) ++calls[static_cast<size_t>(k)];
-        out.push_back({std::move(g), firmware::RandomArtifact(model, seed * 1000 + out.size()),
+        out.push_back({std::move(g), artifact::RandomArtifact(model, seed * 1000 + out.size()),
                        cost.plan.kernels});
     }
     return out;

@@ -7,9 +7,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/build.h"
 #include "hilnas/firmware/codegen.h"
 #include "session.h"
@@ -73,11 +73,11 @@ v1::Int8Model FetchModel(const Session& s, const v1::Trial& trial) {
     }
     Check(reader->Finish(), s.client);
     const std::string what = "trial " + std::to_string(trial.number()) + "'s artifact";
-    if (!ref.sha256().empty() && firmware::Sha256Hex(bytes) != ref.sha256()) {
+    if (!ref.sha256().empty() && artifact::Sha256Hex(bytes) != ref.sha256()) {
         throw Unavailable(
-            "arrived with sha256 " + firmware::Sha256Hex(bytes) + ", not " + ref.sha256(), what);
+            "arrived with sha256 " + artifact::Sha256Hex(bytes) + ", not " + ref.sha256(), what);
     }
-    return firmware::ParseArtifact(bytes, what);
+    return artifact::ParseArtifact(bytes, what);
 }
 
 // The runtime's headers and sources beside the generated model, so a
@@ -170,7 +170,7 @@ int Export(const Args& args) {
     j["kind"] = kind;
     try {
         if (kind == "artifact") {
-            firmware::WriteArtifact(out, model);
+            artifact::WriteArtifact(out, model);
             j["file"] = out;
         } else if (kind == "c") {
             const firmware::GeneratedModel generated = firmware::GenerateModel(model);

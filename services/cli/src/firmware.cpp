@@ -6,9 +6,9 @@
 
 #include "commands.h"
 #include "hilnas/arch/model.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas/firmware/build.h"
 #include "hilnas/firmware/codegen.h"
 
@@ -59,7 +59,7 @@ int Codegen(const Args& args) {
     if (!LoadOrHelp("hilnas codegen ARTIFACT -o DIR", schema, args, config)) return 0;
     const std::string path = OnlyPositional(config, "ARTIFACT");
     if (config.GetString("o").empty()) throw InvalidArgument("needs an output directory", "-o");
-    const auto generated = firmware::GenerateModel(firmware::ReadArtifact(path));
+    const auto generated = firmware::GenerateModel(artifact::ReadArtifact(path));
     firmware::WriteGeneratedModel(generated, config.GetString("o"));
     nlohmann::ordered_json j;
     j["dir"] = config.GetString("o");
@@ -98,8 +98,8 @@ int Artifact(const Args& args) {
             throw InvalidArgument(e.message(), path + ": " + e.field());
         }
         const auto artifact =
-            firmware::RandomArtifact(model, static_cast<uint64_t>(config.GetInt("seed")));
-        firmware::WriteArtifact(config.GetString("o"), artifact);
+            artifact::RandomArtifact(model, static_cast<uint64_t>(config.GetInt("seed")));
+        artifact::WriteArtifact(config.GetString("o"), artifact);
         std::cout << "{\"file\":\"" << config.GetString("o") << "\",\"sha256\":\""
                   << artifact.sha256() << "\"}\n";
         return 0;
@@ -107,8 +107,8 @@ int Artifact(const Args& args) {
     Config config;
     if (!LoadOrHelp("hilnas artifact show FILE", schema, rest, config)) return 0;
     const std::string path = OnlyPositional(config, "FILE");
-    const auto artifact = firmware::ReadArtifact(path);
-    const auto graph = firmware::ValidateArtifact(artifact);
+    const auto artifact = artifact::ReadArtifact(path);
+    const auto graph = artifact::ValidateArtifact(artifact);
     nlohmann::ordered_json j;
     j["file"] = path;
     j["sha256"] = artifact.sha256();
@@ -154,7 +154,7 @@ int Firmware(const Args& args) {
     options.out_dir = config.GetString("o");
     options.runtime_variant = config.GetString("runtime");
     options.energy_mode = config.GetBool("energy_mode");
-    const auto build = firmware::BuildFirmware(firmware::ReadArtifact(path), options);
+    const auto build = firmware::BuildFirmware(artifact::ReadArtifact(path), options);
     std::cout << DescribeFirmwareBuild(build, options, build.elf) << "\n";
     return 0;
 }

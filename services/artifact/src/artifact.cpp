@@ -1,4 +1,4 @@
-#include "hilnas/firmware/artifact.h"
+#include "hilnas/artifact/artifact.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -11,7 +11,7 @@
 
 #include "hilnas/common/errors.h"
 
-namespace hilnas::firmware {
+namespace hilnas::artifact {
 
 namespace {
 
@@ -126,4 +126,4 @@ void WriteArtifact(const std::string& path, const v1::Int8Model& model) {
     if (ec) throw Unavailable("cannot rename to " + path + ": " + ec.message(), tmp);
 }
 
-}  // namespace hilnas::firmware
+}  // namespace hilnas::artifact

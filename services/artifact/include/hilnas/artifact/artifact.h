@@ -14,7 +14,7 @@
 #include "hilnas/arch/model.h"
 #include "hilnas/v1/artifact.pb.h"
 
-namespace hilnas::firmware {
+namespace hilnas::artifact {
 
 inline constexpr uint32_t kArtifactFormatVersion = 1;
 
@@ -52,4 +52,4 @@ int64_t NonzeroWeightBytes(const v1::Int8Model& model);
 // deterministic in `seed`: for tests, benchmarks and health-check firmware.
 v1::Int8Model RandomArtifact(const arch::Model& model, uint64_t seed);
 
-}  // namespace hilnas::firmware
+}  // namespace hilnas::artifact

@@ -7,11 +7,11 @@
 #include <random>
 
 #include "hilnas/arch/cost.h"
+#include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
-#include "hilnas/firmware/artifact.h"
 #include "hilnas_nn/nn_quant.h"
 
-namespace hilnas::firmware {
+namespace hilnas::artifact {
 
 namespace {
 
@@ -356,4 +356,4 @@ int64_t NonzeroWeightBytes(const v1::Int8Model& m) {
     return total;
 }
 
-}  // namespace hilnas::firmware
+}  // namespace hilnas::artifact
