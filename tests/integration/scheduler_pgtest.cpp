@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -24,8 +25,10 @@
 #include "hilnas/store/leader_lock.h"
 #include "hilnas/store/migrations.h"
 #include "hilnas/store/store.h"
+#include "hilnas/testing/in_memory_scheduler_store.h"
 #include "hilnas/testing/pg.h"
 #include "hilnas/testing/scheduler_spec.h"
+#include "hilnas/testing/scheduler_store_contract.h"
 #include "store_test_support.h"
 
 namespace hilnas::controller {
@@ -68,6 +71,43 @@ store::StoreOptions Options(const std::string& dsn) {
     store::StoreOptions options;
     options.dsn = dsn;
     return options;
+}
+
+// The checks scheduler_test runs on InMemorySchedulerStore, here on the real
+// store: the fake and PostgreSQL keep one contract.
+TEST(SchedulerStore, ThePostgreSQLStoreKeepsTheContract) {
+    const std::string dsn = testing::FreshDatabase("sched_contract");
+    store::Migrate(dsn);
+    store::Store store(Options(dsn));
+    testing::ExpectSchedulerStoreContract(
+        store, [&] { return store.CreateJob("u", SchedulerSpec(2)).job_id(); });
+}
+
+// The fake's job state machine is the schema's, pair by pair.
+TEST(SchedulerStore, TheInMemoryJobStateMachineIsTheSchemas) {
+    const std::string dsn = testing::FreshDatabase("sched_machine");
+    store::Migrate(dsn);
+    pqxx::connection conn(dsn);
+    pqxx::nontransaction tx(conn);
+    const v1::JobState states[] = {v1::JOB_PENDING,   v1::JOB_RUNNING,   v1::JOB_CANCELLING,
+                                   v1::JOB_CANCELLED, v1::JOB_COMPLETED, v1::JOB_FAILED};
+    auto name = [](v1::JobState s) {
+        std::string n = v1::JobState_Name(s).substr(4);  // "JOB_"
+        for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return n;
+    };
+    int allowed = 0;
+    for (v1::JobState from : states) {
+        for (v1::JobState to : states) {
+            const bool schema =
+                tx.exec_params1("SELECT hilnas_job_transition_ok($1, $2)", name(from), name(to))[0]
+                    .as<bool>();
+            EXPECT_EQ(testing::JobTransitionAllowed(from, to), schema)
+                << name(from) << " -> " << name(to);
+            allowed += schema;
+        }
+    }
+    EXPECT_GT(allowed, 0);  // the names matched the schema's
 }
 
 TEST(Scheduler, StartsAJobAndFillsItsParallelTrials) {

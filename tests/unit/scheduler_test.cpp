@@ -21,6 +21,7 @@
 #include "hilnas/controller/job_spec.h"
 #include "hilnas/testing/in_memory_scheduler_store.h"
 #include "hilnas/testing/scheduler_spec.h"
+#include "hilnas/testing/scheduler_store_contract.h"
 
 namespace hilnas::controller {
 namespace {
@@ -80,6 +81,13 @@ std::vector<std::string> Snapshot(const InMemorySchedulerStore& store, const std
     }
     out.push_back(std::to_string(store.Fronts(job).size()) + " fronts");
     return out;
+}
+
+// The fake these tests trust keeps the contract the PostgreSQL store keeps
+// (scheduler_pgtest runs the same checks on it).
+TEST(InMemorySchedulerStore, KeepsTheSchedulerStoreContract) {
+    InMemorySchedulerStore store;
+    testing::ExpectSchedulerStoreContract(store, [&] { return store.CreateJob(SchedulerSpec(2)); });
 }
 
 TEST(Scheduler, ANewJobStartsWithItsParallelTrials) {
