@@ -2,8 +2,10 @@
 // starts with its parallel trials; completions refill it up to its budget,
 // then it completes; the front it records is the non-dominated set, computed
 // here by brute force; a spent wall-time budget stops a job; a cancelled job
-// gets nothing more; two replicas never add a trial twice; and a pass with
-// nothing new changes nothing. scheduler_pgtest runs it on PostgreSQL.
+// gets nothing more, even when cancelled in the middle of a pass; two replicas
+// never add a trial twice; and a pass with nothing new changes nothing.
+// scheduler_pgtest runs the scheduler on PostgreSQL, and checks that the store
+// there keeps the contract (ExpectSchedulerStoreContract) the fake keeps here.
 #include "hilnas/controller/scheduler.h"
 
 #include <gtest/gtest.h>
