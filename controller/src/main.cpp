@@ -113,6 +113,7 @@ int Serve(const hilnas::Config& config) {
     ThreadPool pool(static_cast<size_t>(threads), "executor");
     Timer timer(pool);
     controller::SchedulerOptions scheduler_options;
+    scheduler_options.leader_dsn = dsn;
     scheduler_options.tick = config.GetDuration("scheduler.tick");
     scheduler_options.election_interval = config.GetDuration("scheduler.election_interval");
     scheduler_options.full_pass_interval = config.GetDuration("scheduler.full_pass_interval");

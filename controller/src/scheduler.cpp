@@ -74,14 +74,19 @@ Vector EncodingOf(const v1::Trial& t) {
 
 }  // namespace
 
-Scheduler::Scheduler(store::Store& store, SchedulerOptions options)
+Scheduler::Scheduler(store::SchedulerStore& store, SchedulerOptions options)
     : store_(store),
       options_(std::move(options)),
-      lock_(store.options().dsn, store::kSchedulerLeaderLock, "hilnas-scheduler-leader") {}
+      lock_(options_.leader_dsn, store::kSchedulerLeaderLock, "hilnas-scheduler-leader") {}
 
 Scheduler::~Scheduler() { Stop(); }
 
 void Scheduler::Start() {
+    // An empty DSN would reach libpq's defaults: some database, maybe not the store's.
+    if (options_.leader_dsn.empty()) {
+        throw FailedPrecondition("the scheduler's leader loop needs a database for its lock",
+                                 "leader_dsn");
+    }
     std::lock_guard lock(mu_);
     if (thread_.joinable()) return;
     stopping_ = false;

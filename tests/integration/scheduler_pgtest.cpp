@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -24,28 +25,17 @@
 #include "hilnas/store/leader_lock.h"
 #include "hilnas/store/migrations.h"
 #include "hilnas/store/store.h"
+#include "hilnas/testing/in_memory_scheduler_store.h"
 #include "hilnas/testing/pg.h"
+#include "hilnas/testing/scheduler_spec.h"
+#include "hilnas/testing/scheduler_store_contract.h"
 #include "store_test_support.h"
 
 namespace hilnas::controller {
 namespace {
 
 using namespace std::chrono_literals;
-
-v1::JobSpec Spec(int parallel, int max_trials = 10, bool measure = true) {
-    v1::JobSpec spec;
-    spec.set_name("sched");
-    spec.add_objectives(v1::OBJECTIVE_ERROR);
-    spec.add_objectives(v1::OBJECTIVE_FLASH_BYTES);
-    spec.mutable_search_space()->mutable_blocks()->set_min(1);
-    spec.mutable_search_space()->mutable_blocks()->set_max(3);
-    spec.mutable_budget()->set_max_trials(max_trials);
-    spec.mutable_budget()->set_max_parallel_trials(parallel);
-    spec.mutable_optimizer()->set_candidate_pool(100);
-    spec.mutable_measurement()->set_skip(!measure);
-    spec.set_seed(3);
-    return NormalizeJobSpec(spec);
-}
+using testing::SchedulerSpec;
 
 // Objective values as a deterministic function of the candidate's encoding.
 std::vector<v1::ObjectiveValue> FakeObjectives(const v1::Candidate& c) {
@@ -83,13 +73,50 @@ store::StoreOptions Options(const std::string& dsn) {
     return options;
 }
 
+// The checks scheduler_test runs on InMemorySchedulerStore, here on the real
+// store: the fake and PostgreSQL keep one contract.
+TEST(SchedulerStore, ThePostgreSQLStoreKeepsTheContract) {
+    const std::string dsn = testing::FreshDatabase("sched_contract");
+    store::Migrate(dsn);
+    store::Store store(Options(dsn));
+    testing::ExpectSchedulerStoreContract(
+        store, [&] { return store.CreateJob("u", SchedulerSpec(2)).job_id(); });
+}
+
+// The fake's job state machine is the schema's, pair by pair.
+TEST(SchedulerStore, TheInMemoryJobStateMachineIsTheSchemas) {
+    const std::string dsn = testing::FreshDatabase("sched_machine");
+    store::Migrate(dsn);
+    pqxx::connection conn(dsn);
+    pqxx::nontransaction tx(conn);
+    const v1::JobState states[] = {v1::JOB_PENDING,   v1::JOB_RUNNING,   v1::JOB_CANCELLING,
+                                   v1::JOB_CANCELLED, v1::JOB_COMPLETED, v1::JOB_FAILED};
+    auto name = [](v1::JobState s) {
+        std::string n = v1::JobState_Name(s).substr(4);  // "JOB_"
+        for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return n;
+    };
+    int allowed = 0;
+    for (v1::JobState from : states) {
+        for (v1::JobState to : states) {
+            const bool schema =
+                tx.exec_params1("SELECT hilnas_job_transition_ok($1, $2)", name(from), name(to))[0]
+                    .as<bool>();
+            EXPECT_EQ(testing::JobTransitionAllowed(from, to), schema)
+                << name(from) << " -> " << name(to);
+            allowed += schema;
+        }
+    }
+    EXPECT_GT(allowed, 0);  // the names matched the schema's
+}
+
 TEST(Scheduler, StartsAJobAndFillsItsParallelTrials) {
     const std::string dsn = testing::FreshDatabase("sched");
     store::Migrate(dsn);
     store::StoreOptions options;
     options.dsn = dsn;
     store::Store store(options);
-    const v1::Job job = store.CreateJob("user:0", Spec(3));
+    const v1::Job job = store.CreateJob("user:0", SchedulerSpec(3));
     Scheduler scheduler(store, {});
     scheduler.RunOnce();
     EXPECT_EQ(store.GetJob(job.job_id()).state(), v1::JOB_RUNNING);
@@ -110,7 +137,8 @@ TEST(Scheduler, APassLooksOnlyAtTheJobsThatChanged) {
     store::Migrate(dsn);
     store::Store store(Options(dsn));
     std::vector<std::string> jobs;
-    for (int i = 0; i < 4; ++i) jobs.push_back(store.CreateJob("u", Spec(2, 6, false)).job_id());
+    for (int i = 0; i < 4; ++i)
+        jobs.push_back(store.CreateJob("u", SchedulerSpec(2, 6, false)).job_id());
     SchedulerOptions options;
     options.full_pass_interval = 1h;
     Scheduler scheduler(store, options);
@@ -171,10 +199,10 @@ TEST(Scheduler, AJobPastItsWallTimeIsCompletedByAnIncrementalPass) {
     const std::string dsn = testing::FreshDatabase("sched_wall");
     store::Migrate(dsn);
     store::Store store(Options(dsn));
-    v1::JobSpec spec = Spec(2, 6, false);
+    v1::JobSpec spec = SchedulerSpec(2, 6, false);
     spec.mutable_budget()->mutable_max_wall_time()->set_seconds(1);
     const std::string job = store.CreateJob("u", spec).job_id();
-    const std::string other = store.CreateJob("u", Spec(2, 6, false)).job_id();
+    const std::string other = store.CreateJob("u", SchedulerSpec(2, 6, false)).job_id();
     SchedulerOptions options;
     options.full_pass_interval = 1h;
     Scheduler scheduler(store, options);
@@ -265,7 +293,7 @@ Outcome RunToTheEnd(const std::string& prefix, int restart_after) {
     const std::string dsn = testing::FreshDatabase(prefix);
     store::Migrate(dsn);
     store::Store store(Options(dsn));
-    const std::string job = store.CreateJob("u", Spec(2, 8, false)).job_id();
+    const std::string job = store.CreateJob("u", SchedulerSpec(2, 8, false)).job_id();
     auto scheduler = std::make_unique<Scheduler>(store, SchedulerOptions{});
     for (int pass = 0; pass < 100; ++pass) {
         if (pass == restart_after)
@@ -317,7 +345,7 @@ TEST(Scheduler, InfeasibleTrialsSpendTheBudgetAndTeachTheLimit) {
     const std::string dsn = testing::FreshDatabase("sched_limit");
     store::Migrate(dsn);
     store::Store store(Options(dsn));
-    v1::JobSpec spec = Spec(1, 24, false);
+    v1::JobSpec spec = SchedulerSpec(1, 24, false);
     spec.mutable_constraints()->set_max_error(0.5);
     spec.mutable_optimizer()->set_warmup_trials(8);
     const std::string job = store.CreateJob("u", spec).job_id();
@@ -353,7 +381,7 @@ TEST(Scheduler, NewTrialsAreFencedOnTheLastTrialNumber) {
     const std::string dsn = testing::FreshDatabase("sched_fence");
     store::Migrate(dsn);
     store::Store store(Options(dsn));
-    const std::string job = store.CreateJob("u", Spec(2)).job_id();
+    const std::string job = store.CreateJob("u", SchedulerSpec(2)).job_id();
     ASSERT_EQ(store.InsertTrials(job, testing::SomeTrials(2), 0).size(), 2u);
     // A second scheduler that decided on the empty job adds nothing.
     EXPECT_THROW(store.InsertTrials(job, testing::SomeTrials(2), 0), FailedPrecondition);
@@ -380,7 +408,7 @@ TEST(Scheduler, TheRecordedFrontIsTheViewsFront) {
     std::uniform_int_distribution<int> one_in(0, 9);
     int compared = 0, ties_on_front = 0, with_gap = 0;
     for (int dims : {2, 3, 4}) {
-        v1::JobSpec spec = Spec(4, 24, false);
+        v1::JobSpec spec = SchedulerSpec(4, 24, false);
         spec.clear_objectives();
         spec.clear_reference_point();  // derived again for these objectives
         for (int k = 0; k < dims; ++k) spec.add_objectives(all[k]);
@@ -475,8 +503,9 @@ TEST(Scheduler, OneOfTwoLeadsAndAnotherTakesOverWithoutAddingATrialTwice) {
     store::Store store_a(Options(dsn));  // two replicas: a store and a scheduler each
     store::Store store_b(Options(dsn));
     constexpr int kTrials = 12;
-    const std::string job = store_a.CreateJob("u", Spec(3, kTrials, false)).job_id();
+    const std::string job = store_a.CreateJob("u", SchedulerSpec(3, kTrials, false)).job_id();
     SchedulerOptions options;
+    options.leader_dsn = dsn;
     options.tick = 20ms;
     options.election_interval = 50ms;
     options.full_pass_interval = 1h;

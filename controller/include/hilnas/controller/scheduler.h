@@ -16,9 +16,13 @@
 // scheduler without one (just started, just elected) does a full pass over
 // every active job, and so does every full_pass_interval.
 //
+// The store is any store::SchedulerStore (the PostgreSQL store::Store in the
+// controller; one in memory in the unit tests); RunOnce() needs nothing else.
+//
 // One leader among replicas: Start() runs a loop that holds the PostgreSQL
 // session-level advisory lock store::kSchedulerLeaderLock
-// (hilnas/store/leader_lock.h) on a connection of its own, and schedules only
+// (hilnas/store/leader_lock.h) on a connection of its own to
+// SchedulerOptions::leader_dsn (the store's database), and schedules only
 // while it holds it. Any number of replicas may run the scheduler
 // (scheduler.enabled); the others keep serving RPCs and try for the lock every
 // election_interval, so when the leader stops, is killed or loses its
@@ -42,11 +46,14 @@
 #include <vector>
 
 #include "hilnas/store/leader_lock.h"
-#include "hilnas/store/store.h"
+#include "hilnas/store/repositories.h"
 
 namespace hilnas::controller {
 
 struct SchedulerOptions {
+    // The database whose advisory lock elects the leader: the store's own. Empty:
+    // Start() refuses (FailedPrecondition); RunOnce() works without it.
+    std::string leader_dsn;
     std::chrono::milliseconds tick{1000};  // between passes, while leading
     int reap_limit = 200;
     // How often a replica that does not lead tries for the leader lock.
@@ -67,12 +74,14 @@ struct PassStats {
 
 class Scheduler {
   public:
-    // The leader lock connects to store.options().dsn.
-    Scheduler(store::Store& store, SchedulerOptions options);
+    // The leader lock connects to options.leader_dsn, when Start() runs.
+    Scheduler(store::SchedulerStore& store, SchedulerOptions options);
     ~Scheduler();
 
     // Runs the leader loop on a thread of its own: try for the lock, and while
-    // holding it, a pass every tick (sooner after Wake()).
+    // holding it, a pass every tick (sooner after Wake()). FailedPrecondition
+    // without a leader_dsn: a loop that could never lead would look like a
+    // follower for ever.
     void Start();
     // Stops the loop and gives the lock up (another replica takes over).
     void Stop();
@@ -102,7 +111,7 @@ class Scheduler {
     void RecordFront(const v1::Job& job, const std::vector<v1::Trial>& complete,
                      int recorded_completed_trials);
 
-    store::Store& store_;
+    store::SchedulerStore& store_;
     SchedulerOptions options_;
     store::LeaderLock lock_;  // used by the loop's thread only
     std::atomic<bool> leader_{false};
