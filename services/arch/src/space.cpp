@@ -1,7 +1,5 @@
 #include "hilnas/arch/space.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -58,16 +56,6 @@ std::string_view NameOf(E value) {
         if (v == value) return name;
     }
     return "?";
-}
-
-template <typename E>
-E Parse(const std::string& text, const std::string& field) {
-    std::string choices;
-    for (const auto& [name, v] : Names<E>::kAll) {
-        if (text == name) return v;
-        choices += (choices.empty() ? "" : ", ") + std::string(name);
-    }
-    throw InvalidArgument("unknown value '" + text + "' (expected one of " + choices + ")", field);
 }
 
 template <typename T>
@@ -312,139 +300,6 @@ void ValidateSpace(const SearchSpace& s, const std::string& prefix) {
 
 namespace {
 
-class YamlReader {
-  public:
-    YamlReader(YAML::Node node, std::string path)
-        : node_(std::move(node)), path_(std::move(path)) {}
-
-    // Refuses keys not in `known`.
-    void Keys(std::initializer_list<const char*> known) const {
-        if (!node_.IsMap()) throw InvalidArgument("must be a map", path_);
-        for (const auto& kv : node_) {
-            if (!kv.first.IsScalar()) {
-                throw InvalidArgument("a key must be a name, not a list or a map", path_);
-            }
-            const std::string& key = kv.first.Scalar();
-            if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
-                throw InvalidArgument("unknown key '" + key + "'", path_);
-            }
-        }
-    }
-    bool Has(const char* key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
-    YamlReader Child(const char* key) const { return YamlReader(node_[key], Sub(key)); }
-    std::string Sub(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
-
-    template <typename T>
-    T Scalar(const YAML::Node& n, const std::string& field) const {
-        try {
-            return n.as<T>();
-        } catch (const YAML::Exception&) {
-            throw InvalidArgument("has the wrong type", field);
-        }
-    }
-    void Int(const char* key, int& out) const {
-        if (Has(key)) out = Scalar<int>(node_[key], Sub(key));
-    }
-    void Bool(const char* key, bool& out) const {
-        if (Has(key)) out = Scalar<bool>(node_[key], Sub(key));
-    }
-    void Range(const char* key, IntRange& out) const {
-        if (!Has(key)) return;
-        const YamlReader r = Child(key);
-        r.Keys({"min", "max"});
-        r.Int("min", out.min);
-        r.Int("max", out.max);
-    }
-    void Range(const char* key, RealRange& out) const {
-        if (!Has(key)) return;
-        const YamlReader r = Child(key);
-        r.Keys({"min", "max", "log"});
-        if (r.Has("min")) out.min = Scalar<double>(r.node_["min"], r.Sub("min"));
-        if (r.Has("max")) out.max = Scalar<double>(r.node_["max"], r.Sub("max"));
-        r.Bool("log", out.log);
-    }
-    void Ints(const char* key, std::vector<int>& out) const {
-        if (!Has(key)) return;
-        if (!node_[key].IsSequence()) throw InvalidArgument("must be a list", Sub(key));
-        out.clear();
-        for (const auto& item : node_[key]) out.push_back(Scalar<int>(item, Sub(key)));
-    }
-    template <typename E>
-    void Enums(const char* key, std::vector<E>& out) const {
-        if (!Has(key)) return;
-        if (!node_[key].IsSequence()) throw InvalidArgument("must be a list", Sub(key));
-        out.clear();
-        for (const auto& item : node_[key]) {
-            out.push_back(Parse<E>(Scalar<std::string>(item, Sub(key)), Sub(key)));
-        }
-    }
-    const YAML::Node& node() const { return node_; }
-
-  private:
-    YAML::Node node_;
-    std::string path_;
-};
-
-}  // namespace
-
-SearchSpace SpaceFromYaml(std::string_view yaml, const std::string& source) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(std::string(yaml));
-    } catch (const YAML::Exception& e) {
-        throw InvalidArgument(
-            "not valid YAML: " + e.msg + " at line " + std::to_string(e.mark.line + 1), source);
-    }
-    SearchSpace s;
-    if (root.IsNull()) return s;
-    const YamlReader r(root, "");
-    try {
-        r.Keys({"input", "classes", "blocks", "block_kinds", "channels", "kernel_sizes",
-                "downsampling", "allow_residual", "expansions", "heads", "dense_layers",
-                "dense_units", "weight_bits", "pruning", "training", "dnas"});
-        if (r.Has("input")) {
-            std::vector<int> shape;
-            r.Ints("input", shape);
-            if (shape.size() != 3) throw InvalidArgument("must be [H, W, C]", "input");
-            s.input = {shape[0], shape[1], shape[2]};
-        }
-        r.Int("classes", s.classes);
-        r.Range("blocks", s.blocks);
-        r.Enums("block_kinds", s.block_kinds);
-        r.Range("channels", s.channels);
-        r.Ints("kernel_sizes", s.kernel_sizes);
-        r.Enums("downsampling", s.downsampling);
-        r.Bool("allow_residual", s.allow_residual);
-        r.Ints("expansions", s.expansions);
-        r.Enums("heads", s.heads);
-        r.Range("dense_layers", s.dense_layers);
-        r.Range("dense_units", s.dense_units);
-        r.Ints("weight_bits", s.weight_bits);
-        if (r.Has("pruning")) {
-            const YamlReader p = r.Child("pruning");
-            p.Keys({"methods", "target_sparsity"});
-            p.Enums("methods", s.pruning_methods);
-            p.Range("target_sparsity", s.target_sparsity);
-        }
-        if (r.Has("training")) {
-            const YamlReader t = r.Child("training");
-            t.Keys({"optimizers", "learning_rate", "weight_decay", "epochs", "batch_sizes"});
-            t.Enums("optimizers", s.optimizers);
-            t.Range("learning_rate", s.learning_rate);
-            t.Range("weight_decay", s.weight_decay);
-            t.Range("epochs", s.epochs);
-            t.Ints("batch_sizes", s.batch_sizes);
-        }
-        r.Bool("dnas", s.dnas);
-        ValidateSpace(s, "");
-    } catch (const InvalidArgument& e) {
-        throw InvalidArgument(e.message(), e.field().empty() ? source : source + ": " + e.field());
-    }
-    return s;
-}
-
-namespace {
-
 template <typename E, typename P, typename Conv>
 void EnumsFromProto(const google::protobuf::RepeatedField<int>& in, std::vector<E>& out, Conv conv,
                     const std::string& field) {
@@ -459,7 +314,9 @@ void EnumsFromProto(const google::protobuf::RepeatedField<int>& in, std::vector<
 
 }  // namespace
 
-SearchSpace SpaceFromProto(const v1::SearchSpace& p, const Shape& input, int classes) {
+SearchSpace SpaceFromProto(const v1::SearchSpace& p, const Shape& input, int classes,
+                           const std::string& prefix) {
+    const std::string at = prefix.empty() ? "" : prefix + ".";
     SearchSpace s;
     s.input = input;
     s.classes = classes;
@@ -494,7 +351,7 @@ SearchSpace SpaceFromProto(const v1::SearchSpace& p, const Shape& input, int cla
                     return std::nullopt;
             }
         },
-        "search_space.block_kinds");
+        at + "block_kinds");
     EnumsFromProto<Downsample, v1::Downsample>(
         p.downsampling(), s.downsampling,
         [](v1::Downsample d) -> std::optional<Downsample> {
@@ -511,7 +368,7 @@ SearchSpace SpaceFromProto(const v1::SearchSpace& p, const Shape& input, int cla
                     return std::nullopt;
             }
         },
-        "search_space.downsampling");
+        at + "downsampling");
     EnumsFromProto<HeadKind, v1::HeadKind>(
         p.heads(), s.heads,
         [](v1::HeadKind h) -> std::optional<HeadKind> {
@@ -524,7 +381,7 @@ SearchSpace SpaceFromProto(const v1::SearchSpace& p, const Shape& input, int cla
                     return std::nullopt;
             }
         },
-        "search_space.heads");
+        at + "heads");
     if (p.has_pruning()) {
         EnumsFromProto<PruningMethod, v1::PruningMethod>(
             p.pruning().methods(), s.pruning_methods,
@@ -540,7 +397,7 @@ SearchSpace SpaceFromProto(const v1::SearchSpace& p, const Shape& input, int cla
                         return std::nullopt;
                 }
             },
-            "search_space.pruning.methods");
+            at + "pruning.methods");
         real(p.pruning().target_sparsity(), p.pruning().has_target_sparsity(), s.target_sparsity);
     }
     if (p.has_training()) {
@@ -557,14 +414,14 @@ SearchSpace SpaceFromProto(const v1::SearchSpace& p, const Shape& input, int cla
                         return std::nullopt;
                 }
             },
-            "search_space.training.optimizers");
+            at + "training.optimizers");
         real(t.learning_rate(), t.has_learning_rate(), s.learning_rate);
         real(t.weight_decay(), t.has_weight_decay(), s.weight_decay);
         range(t.epochs(), t.has_epochs(), s.epochs);
         if (!t.batch_sizes().empty())
             s.batch_sizes.assign(t.batch_sizes().begin(), t.batch_sizes().end());
     }
-    ValidateSpace(s);
+    ValidateSpace(s, prefix);
     return s;
 }
 
