@@ -194,15 +194,15 @@ arch::SearchSpace SearchSpaceFromYaml(std::string_view yaml, const std::string& 
     std::string name = dataset_name;
     if (name.empty()) name = spec.dataset().name();
     if (name.empty()) name = dataset::Options{}.name;
-    const std::string prefix = whole ? "search_space" : "";
+    const dataset::Spec* d = nullptr;
     try {
-        const dataset::Spec* d = nullptr;
-        try {
-            d = &dataset::FindDataset(name);
-        } catch (const InvalidArgument& e) {
-            throw InvalidArgument(e.message(), "dataset.name");
-        }
-        return arch::SpaceFromProto(spec.search_space(), d->shape, d->classes, prefix);
+        d = &dataset::FindDataset(name);
+    } catch (const InvalidArgument& e) {
+        throw InvalidArgument(e.message(), source + ": dataset.name");
+    }
+    try {
+        return arch::SpaceFromProto(spec.search_space(), d->shape, d->classes,
+                                    whole ? "search_space" : "");
     } catch (const InvalidArgument& e) {
         throw InvalidArgument(e.message(), e.field().empty() ? source : source + ": " + e.field());
     }
