@@ -2,10 +2,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <google/protobuf/util/json_util.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 
+#include "hilnas/arch/space.h"
+#include "hilnas/cli/yaml_message.h"
 #include "hilnas/common/subprocess.h"
+#include "hilnas/controller/job_spec.h"
 #include "hilnas/testing/temp_dir.h"
 
 namespace hilnas {
@@ -69,7 +76,7 @@ TEST(CliArch, SampleIsSeededAndPrintsValidModels) {
     testing::TempDir dir;
     const std::string space = dir.Write("space.yaml",
                                         "blocks: {min: 2, max: 3}\n"
-                                        "block_kinds: [inverted_bottleneck]\n"
+                                        "block_kinds: [BLOCK_INVERTED_BOTTLENECK]\n"
                                         "channels: {min: 8, max: 16}\n");
     const ProcessResult a = Hilnas({"arch", "sample", "--space", space, "--n", "5", "--seed", "1"});
     const ProcessResult b = Hilnas({"arch", "sample", "--space", space, "--n", "5", "--seed", "1"});
@@ -90,6 +97,52 @@ TEST(CliArch, SampleIsSeededAndPrintsValidModels) {
         Hilnas({"arch", "sample", "--space", dir.Write("b.yaml", "blocks: {min: 3, max: 1}\n")});
     EXPECT_EQ(bad.exit_code, 2);
     EXPECT_THAT(bad.err, HasSubstr("blocks.max: must be >= min (3)"));
+}
+
+std::string ReadSource(const std::string& file) {
+    std::ifstream in(testing::SourcePath(file));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// `hilnas arch sample --space JOB.yaml` samples the very space that the
+// controller searches for that job (hilnas submit: the YAML, then
+// NormalizeJobSpec and SpaceOf), from the whole spec or its search_space
+// section alone.
+TEST(CliArch, SampleReadsTheSpaceOfAJobSpec) {
+    for (const char* file : {"examples/job.yaml", "examples/fashion-mnist-stm32f4.yaml"}) {
+        const v1::JobSpec written = cli::JobSpecFromYaml(ReadSource(file), file);
+        const v1::JobSpec spec = controller::NormalizeJobSpec(written);
+        const arch::SearchSpace space = controller::SpaceOf(spec);
+        std::mt19937_64 rng(3);
+        std::string expected;
+        for (int i = 0; i < 8; ++i) {
+            const arch::Point p = arch::Sample(space, rng);
+            ASSERT_EQ(arch::Normalize(space, p), p) << file;
+            expected +=
+                arch::ModelToJson(arch::BuildModel(space, p, "sample-" + std::to_string(i)));
+            expected += "\n";
+        }
+        const ProcessResult whole = Hilnas(
+            {"arch", "sample", "--space", testing::SourcePath(file), "--n", "8", "--seed", "3"});
+        ASSERT_EQ(whole.exit_code, 0) << whole.err;
+        EXPECT_EQ(whole.out, expected) << file;
+
+        // The section as written, alone (as JSON, which is YAML too).
+        std::string section;
+        google::protobuf::util::JsonPrintOptions options;
+        options.preserve_proto_field_names = true;
+        ASSERT_TRUE(
+            google::protobuf::util::MessageToJsonString(written.search_space(), &section, options)
+                .ok());
+        testing::TempDir dir;
+        const ProcessResult bare =
+            Hilnas({"arch", "sample", "--space", dir.Write("space.yaml", section), "--dataset",
+                    spec.dataset().name(), "--n", "8", "--seed", "3"});
+        ASSERT_EQ(bare.exit_code, 0) << bare.err;
+        EXPECT_EQ(bare.out, expected) << file << ": " << section;
+    }
 }
 
 }  // namespace

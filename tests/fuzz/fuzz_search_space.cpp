@@ -1,11 +1,10 @@
-// The search space in both of its dialects: the YAML of
-// `hilnas arch sample --space FILE` (arch::SpaceFromYaml: block_kinds:
-// [conv], ...) and the search_space of a job spec (hilnas.v1.SearchSpace
-// read from YAML as `hilnas submit` reads it, then arch::SpaceFromProto with
-// Fashion-MNIST's shape: block_kinds: [BLOCK_CONV], ...). An accepted space
-// samples one candidate with a fixed seed, which must be canonical, encode to
-// [0, 1]^d and decode back, and build a model the IR accepts or refuses with
-// an InvalidArgument.
+// A search space file as `hilnas arch sample --space FILE` reads it
+// (cli::SearchSpaceFromYaml): a job spec, or its search_space section, in the
+// job spec's dialect (block_kinds: [BLOCK_CONV], ...), read as `hilnas submit`
+// reads it, then arch::SpaceFromProto with the dataset's shape. An accepted
+// space samples one candidate with a fixed seed, which must be canonical,
+// encode to [0, 1]^d and decode back, and build a model the IR accepts or
+// refuses with an InvalidArgument.
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -41,14 +40,9 @@ void SampleOne(const arch::SearchSpace& space) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    const std::string_view text = fuzz::AsText(data, size);
     arch::SearchSpace space;
-    if (fuzz::Accepts([&] { space = arch::SpaceFromYaml(text, "fuzz"); })) SampleOne(space);
-
-    v1::SearchSpace proto;
-    if (fuzz::Accepts([&] { cli::MessageFromYaml(text, &proto, "fuzz"); }) && fuzz::Accepts([&] {
-            space = arch::SpaceFromProto(proto, {28, 28, 1}, 10);
-        })) {
+    if (fuzz::Accepts(
+            [&] { space = cli::SearchSpaceFromYaml(fuzz::AsText(data, size), "fuzz"); })) {
         SampleOne(space);
     }
     return 0;

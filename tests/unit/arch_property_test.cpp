@@ -12,6 +12,7 @@
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/kernels.h"
 #include "hilnas/arch/space.h"
+#include "hilnas/cli/yaml_message.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/v1/job.pb.h"
 #include "hilnas/v1/model.pb.h"
@@ -301,24 +302,27 @@ TEST(ArchProperties, MorphismsMapEveryChildLayerConsistently) {
 }
 
 TEST(ArchSpace, YamlAndProtoRoundTrip) {
-    const SearchSpace s = SpaceFromYaml(R"(
-input: [32, 32, 3]
-classes: 10
-blocks: {min: 2, max: 5}
-block_kinds: [conv, inverted_bottleneck]
-channels: {min: 8, max: 48}
-kernel_sizes: [3, 5]
-downsampling: [none, max_pool]
-allow_residual: false
-expansions: [3]
-heads: [flatten]
-dense_layers: {min: 1, max: 2}
-dense_units: {min: 32, max: 64}
-weight_bits: [4, 8]
-pruning: {methods: [none, sparse_vd], target_sparsity: {min: 0.4, max: 0.8}}
-training: {optimizers: [sgd], learning_rate: {min: 0.01, max: 0.1, log: true}, epochs: {min: 2, max: 4}, batch_sizes: [64]}
-dnas: true
-)");
+    // A job spec, as `hilnas submit` and `hilnas arch sample` read it; its
+    // dataset (CIFAR-10) gives the input [32, 32, 3] and 10 classes.
+    const SearchSpace s = cli::SearchSpaceFromYaml(R"(
+dataset: {name: cifar10}
+search_space:
+  blocks: {min: 2, max: 5}
+  block_kinds: [BLOCK_CONV, BLOCK_INVERTED_BOTTLENECK]
+  channels: {min: 8, max: 48}
+  kernel_sizes: [3, 5]
+  downsampling: [DOWNSAMPLE_NONE, DOWNSAMPLE_MAX_POOL]
+  allow_residual: false
+  expansions: [3]
+  heads: [HEAD_FLATTEN]
+  dense_layers: {min: 1, max: 2}
+  dense_units: {min: 32, max: 64}
+  weight_bits: [4, 8]
+  pruning: {methods: [PRUNING_NONE, PRUNING_SPARSE_VD], target_sparsity: {min: 0.4, max: 0.8}}
+  training: {optimizers: [TRAIN_OPTIMIZER_SGD], learning_rate: {min: 0.01, max: 0.1, log_scale: true}, epochs: {min: 2, max: 4}, batch_sizes: [64]}
+  dnas: true
+)",
+                                                   "job.yaml");
     EXPECT_EQ(s.blocks, (IntRange{2, 5}));
     EXPECT_EQ(s.block_kinds,
               (std::vector<BlockKind>{BlockKind::kConv, BlockKind::kInvertedBottleneck}));
@@ -377,38 +381,67 @@ TEST(ArchSpace, WeightBitsReachTheDepthwiseLayers) {
 
 std::string SpaceError(const std::string& yaml) {
     try {
-        SpaceFromYaml(yaml, "space.yaml");
+        cli::SearchSpaceFromYaml(yaml, "space.yaml");
     } catch (const InvalidArgument& e) {
         return e.what();
     }
     return "(no error)";
 }
 
+// What the default space on a dataset of this shape and classes is refused for.
+std::string ShapeError(const Shape& input, int classes) {
+    try {
+        SpaceFromProto(v1::SearchSpace(), input, classes, "");
+    } catch (const InvalidArgument& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+// A space file is a job spec's search_space section (or a whole job spec):
+// the errors name the field as the file spells it.
 TEST(ArchSpace, BadSpacesNameTheField) {
     EXPECT_EQ(SpaceError("blocks: {min: 3, max: 1}"), "space.yaml: blocks.max: must be >= min (3)");
-    EXPECT_EQ(SpaceError("block_kinds: [conv, resnet]"),
-              "space.yaml: block_kinds: unknown value 'resnet' (expected one of conv, "
-              "depthwise_separable, inverted_bottleneck)");
-    EXPECT_EQ(SpaceError("chanels: {min: 1, max: 2}"), "space.yaml: unknown key 'chanels'");
+    EXPECT_EQ(SpaceError("search_space: {blocks: {min: 3, max: 1}}"),
+              "space.yaml: search_space.blocks.max: must be >= min (3)");
+    EXPECT_EQ(SpaceError("block_kinds: [BLOCK_CONV, resnet]"),
+              "space.yaml: not a hilnas.v1.SearchSpace: (block_kinds[1]): invalid value \"resnet\" "
+              "for type type.googleapis.com/hilnas.v1.BlockKind");
+    EXPECT_EQ(SpaceError("chanels: {min: 1, max: 2}"),
+              "space.yaml: not a hilnas.v1.SearchSpace: chanels: Cannot find field.");
     EXPECT_EQ(SpaceError("weight_bits: [8, 2]"), "space.yaml: weight_bits: must be 8 or 4");
-    EXPECT_EQ(SpaceError("kernel_sizes: []"),
-              "space.yaml: kernel_sizes: needs at least one choice");
-    EXPECT_EQ(SpaceError("training: {learning_rate: {min: 0, max: 1, log: true}}"),
+    // An empty list in the file keeps the default (as in a job spec); an
+    // empty list in the space itself is refused.
+    EXPECT_EQ(SpaceError("kernel_sizes: []"), "(no error)");
+    SearchSpace no_kernels;
+    no_kernels.kernel_sizes.clear();
+    try {
+        ValidateSpace(no_kernels, "");
+        ADD_FAILURE() << "no kernel sizes accepted";
+    } catch (const InvalidArgument& e) {
+        EXPECT_STREQ(e.what(), "kernel_sizes: needs at least one choice");
+    }
+    EXPECT_EQ(SpaceError("training: {learning_rate: {min: 0, max: 1, log_scale: true}}"),
               "space.yaml: training.learning_rate.min: must be >= 0.000001");
     EXPECT_EQ(SpaceError("blocks: {min: one, max: 2}"),
-              "space.yaml: blocks.min: has the wrong type");
+              "space.yaml: not a hilnas.v1.SearchSpace: (blocks.min): invalid value \"one\" for "
+              "type TYPE_INT32");
     EXPECT_EQ(SpaceError("pruning: {target_sparsity: {min: 0.5, max: 0.2}}"),
               "space.yaml: pruning.target_sparsity.max: must be >= min");
     // Found by tests/fuzz/fuzz_search_space: a key that is a map escaped as
     // YAML::TypedBadConversion.
     EXPECT_EQ(SpaceError("? b-@@: 1}\n: "),
-              "space.yaml: a key must be a name, not a list or a map");
+              "space.yaml: a key must be a field name, not a list or a map");
     EXPECT_EQ(SpaceError("training: {? [a]: 1}"),
-              "space.yaml: training: a key must be a name, not a list or a map");
+              "space.yaml: training: a key must be a field name, not a list or a map");
+    // The input and classes are the dataset's (a job spec's dataset.name).
+    EXPECT_EQ(SpaceError("dataset: {name: imagenet}"),
+              "space.yaml: dataset.name: unknown dataset 'imagenet' (fashion-mnist, mnist, "
+              "cifar10)");
     // An input beyond the IR's 65535 overflowed int arithmetic while sampling.
-    EXPECT_EQ(SpaceError("input: [2147483647, 2147483647, 2147483647]"),
-              "space.yaml: input: dimensions must be between 1 and 65535");
-    EXPECT_EQ(SpaceError("classes: 70000"), "space.yaml: classes: must be between 2 and 65535");
+    EXPECT_EQ(ShapeError({2147483647, 2147483647, 2147483647}, 10),
+              "input: dimensions must be between 1 and 65535");
+    EXPECT_EQ(ShapeError({28, 28, 1}, 70000), "classes: must be between 2 and 65535");
     try {
         SearchSpace s;
         s.blocks = {4, 2};

@@ -120,6 +120,19 @@ TEST(JobSpecYaml, TheExamplesReadAndPass) {
     }
 }
 
+// One dialect: a job spec file read as a search space file
+// (`hilnas arch sample --space`) is the space the controller searches.
+TEST(JobSpecYaml, TheExamplesAreSearchSpaceFiles) {
+    for (const char* file : {"examples/job.yaml", "examples/fashion-mnist-stm32f4.yaml"}) {
+        std::ifstream in(testing::SourcePath(file));
+        std::ostringstream text;
+        text << in.rdbuf();
+        EXPECT_EQ(cli::SearchSpaceFromYaml(text.str(), file),
+                  SpaceOf(NormalizeJobSpec(FromYaml(text.str()))))
+            << file;
+    }
+}
+
 TEST(JobSpecYaml, ScalarsKeepTheirTypes) {
     const v1::JobSpec s = FromYaml(
         "name: '123'\n"

@@ -7,7 +7,9 @@
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/flash.h"
 #include "hilnas/arch/space.h"
+#include "hilnas/cli/yaml_message.h"
 #include "hilnas/common/errors.h"
+#include "hilnas/dataset/dataset.h"
 
 namespace hilnas::cli {
 
@@ -65,21 +67,35 @@ int Analyze(const Args& args) {
 
 int Sample(const Args& args) {
     ConfigSchema schema;
-    schema.Add({"space", OptionType::kString, "", "search space YAML (empty: the defaults)"})
+    schema
+        .Add({"space", OptionType::kString, "",
+              "search space YAML: a job spec, or its search_space section (empty: the defaults)"})
+        .Add({"dataset", OptionType::kString, "",
+              "dataset whose input shape and classes the models take (empty: the job spec's, "
+              "else fashion-mnist)"})
         .Add({"n", OptionType::kInt, "5", "how many models"})
         .Add({"seed", OptionType::kInt, "1", "random seed"})
         .Add({"genes", OptionType::kBool, "false", "print the genes, not the model IR"});
     Config config;
-    if (!LoadOrHelp("hilnas arch sample [--space FILE] [--n N] [--seed S] [--genes]", schema, args,
-                    config)) {
+    if (!LoadOrHelp(
+            "hilnas arch sample [--space FILE] [--dataset NAME] [--n N] [--seed S] [--genes]",
+            schema, args, config)) {
         return 0;
     }
     if (!config.positional().empty()) {
         throw InvalidArgument("unexpected argument", config.positional().front());
     }
+    const std::string& dataset_name = config.GetString("dataset");
+    if (!dataset_name.empty()) {
+        try {
+            dataset::FindDataset(dataset_name);
+        } catch (const InvalidArgument& e) {
+            throw InvalidArgument(e.message(), "--dataset");
+        }
+    }
     const std::string& file = config.GetString("space");
     const arch::SearchSpace space =
-        file.empty() ? arch::SearchSpace{} : arch::SpaceFromYaml(ReadFile(file), file);
+        SearchSpaceFromYaml(file.empty() ? "" : ReadFile(file), file, dataset_name);
     const int64_t n = config.GetInt("n");
     if (n < 0 || n > 1000000) throw InvalidArgument("must be between 0 and 1000000", "--n");
     std::mt19937_64 rng(static_cast<uint64_t>(config.GetInt("seed")));
@@ -100,8 +116,9 @@ int Sample(const Args& args) {
 
 int Arch(const Args& args) {
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-        std::cout << "usage: hilnas arch analyze MODEL.json [--layers]\n"
-                     "       hilnas arch sample [--space FILE] [--n N] [--seed S]\n";
+        std::cout
+            << "usage: hilnas arch analyze MODEL.json [--layers]\n"
+               "       hilnas arch sample [--space FILE] [--dataset NAME] [--n N] [--seed S]\n";
         return 0;
     }
     if (args.empty()) {

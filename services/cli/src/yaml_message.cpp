@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hilnas/common/errors.h"
+#include "hilnas/dataset/dataset.h"
 
 namespace hilnas::cli {
 
@@ -84,7 +85,9 @@ struct Converter {
     const std::string& source;
     int64_t nodes = 0;
 
-    nlohmann::json ToJson(const YAML::Node& n, int depth) {
+    // `path` is where `n` is in the document ("search_space.training"), for
+    // the errors that the JSON parser cannot name.
+    nlohmann::json ToJson(const YAML::Node& n, int depth, const std::string& path) {
         if (++nodes > kMaxNodes) {
             throw InvalidArgument("more than " + std::to_string(kMaxNodes) +
                                       " values (aliases that expand without end?)",
@@ -99,15 +102,18 @@ struct Converter {
             for (const auto& kv : n) {
                 if (!kv.first.IsScalar()) {
                     throw InvalidArgument("a key must be a field name, not a list or a map",
-                                          source);
+                                          path.empty() ? source : source + ": " + path);
                 }
-                j[kv.first.Scalar()] = ToJson(kv.second, depth + 1);
+                const std::string& key = kv.first.Scalar();
+                j[key] = ToJson(kv.second, depth + 1, path.empty() ? key : path + "." + key);
             }
             return j;
         }
         if (n.IsSequence()) {
             nlohmann::json j = nlohmann::json::array();
-            for (const auto& item : n) j.push_back(ToJson(item, depth + 1));
+            for (const auto& item : n) {
+                j.push_back(ToJson(item, depth + 1, path + "[" + std::to_string(j.size()) + "]"));
+            }
             return j;
         }
         if (n.IsNull()) return nullptr;
@@ -116,21 +122,21 @@ struct Converter {
     }
 };
 
-}  // namespace
-
-void MessageFromYaml(std::string_view yaml, google::protobuf::Message* out,
-                     const std::string& source) {
-    YAML::Node root;
+YAML::Node Load(std::string_view yaml, const std::string& source) {
     try {
-        root = YAML::Load(std::string(yaml));
+        return YAML::Load(std::string(yaml));
     } catch (const YAML::Exception& e) {
         throw InvalidArgument(
             "not valid YAML: " + e.msg + " at line " + std::to_string(e.mark.line + 1), source);
     }
+}
+
+void NodeToMessage(const YAML::Node& root, google::protobuf::Message* out,
+                   const std::string& source) {
     Converter converter{source};
     std::string json;
     try {
-        json = converter.ToJson(root, 0).dump();
+        json = converter.ToJson(root, 0, "").dump();
     } catch (const nlohmann::json::type_error&) {  // 316: a string that is not UTF-8
         throw InvalidArgument("not UTF-8 text", source);
     }
@@ -143,10 +149,63 @@ void MessageFromYaml(std::string_view yaml, google::protobuf::Message* out,
     }
 }
 
+// Whether a document is a whole job spec rather than its search_space
+// section: it has a key that only a job spec has (search_space, dataset,
+// name, ...; `training` is in both).
+bool IsJobSpec(const YAML::Node& root) {
+    if (!root.IsMap()) return false;
+    // By proto name or JSON name (searchSpace), as the JSON parser takes either.
+    auto has = [](const google::protobuf::Descriptor* d, const std::string& key) {
+        return d->FindFieldByName(key) != nullptr || d->FindFieldByCamelcaseName(key) != nullptr;
+    };
+    for (const auto& kv : root) {
+        if (!kv.first.IsScalar()) continue;
+        const std::string& key = kv.first.Scalar();
+        if (has(v1::JobSpec::descriptor(), key) && !has(v1::SearchSpace::descriptor(), key)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+void MessageFromYaml(std::string_view yaml, google::protobuf::Message* out,
+                     const std::string& source) {
+    NodeToMessage(Load(yaml, source), out, source);
+}
+
 v1::JobSpec JobSpecFromYaml(std::string_view yaml, const std::string& source) {
     v1::JobSpec spec;
     MessageFromYaml(yaml, &spec, source);
     return spec;
+}
+
+arch::SearchSpace SearchSpaceFromYaml(std::string_view yaml, const std::string& source,
+                                      const std::string& dataset_name) {
+    const YAML::Node root = Load(yaml, source);
+    const bool whole = IsJobSpec(root);
+    v1::JobSpec spec;
+    if (whole) {
+        NodeToMessage(root, &spec, source);
+    } else if (!root.IsNull()) {
+        NodeToMessage(root, spec.mutable_search_space(), source);
+    }
+    std::string name = dataset_name;
+    if (name.empty()) name = spec.dataset().name();
+    if (name.empty()) name = dataset::Options{}.name;
+    const dataset::Spec* d = nullptr;
+    try {
+        d = &dataset::FindDataset(name);
+    } catch (const InvalidArgument& e) {
+        throw InvalidArgument(e.message(), source + ": dataset.name");
+    }
+    try {
+        return arch::SpaceFromProto(spec.search_space(), d->shape, d->classes,
+                                    whole ? "search_space" : "");
+    } catch (const InvalidArgument& e) {
+        throw InvalidArgument(e.message(), e.field().empty() ? source : source + ": " + e.field());
+    }
 }
 
 }  // namespace hilnas::cli

@@ -77,13 +77,13 @@ struct SearchSpace {
 // `prefix`, e.g. "search_space.blocks.max: must be >= min (1)".
 void ValidateSpace(const SearchSpace& space, const std::string& prefix = "search_space");
 
-// YAML with the field names of SearchSpace (blocks: {min: 1, max: 4},
-// block_kinds: [conv, depthwise_separable], ...). Unset fields keep their
-// defaults; unknown keys are errors. Validated.
-SearchSpace SpaceFromYaml(std::string_view yaml, const std::string& source = "space");
 // The wire form (hilnas.v1.SearchSpace) plus the dataset's shape and classes.
-// Unset proto fields keep the defaults above. Validated.
-SearchSpace SpaceFromProto(const v1::SearchSpace& proto, const Shape& input, int classes);
+// Unset proto fields keep the defaults above. Validated; errors name the
+// field under `prefix` as ValidateSpace's do. The one reader of a space: job
+// specs and `hilnas arch sample` files (YAML, cli::SearchSpaceFromYaml) come
+// through here.
+SearchSpace SpaceFromProto(const v1::SearchSpace& proto, const Shape& input, int classes,
+                           const std::string& prefix = "search_space");
 void SpaceToProto(const SearchSpace& space, v1::SearchSpace* out);
 
 struct Block {
