@@ -70,7 +70,7 @@ class DatasetCache {
                                             const dataset::Locations& locations, int k,
                                             std::string* source) {
         dataset::Options o;
-        o.name = spec.name().empty() ? "fashion-mnist" : spec.name();
+        o.name = spec.name().empty() ? dataset::kDefaultDataset : spec.name();
         o.path = locations.DirFor(o.name, spec.path());
         if (spec.validation_fraction() > 0) o.validation_fraction = spec.validation_fraction();
         const std::string key = o.name + "|" + o.path + "|" + std::to_string(o.validation_fraction);

@@ -10,6 +10,8 @@
 
 #include "hilnas/arch/cost.h"
 #include "hilnas/catalog/boards.h"
+#include "hilnas/catalog/jobs.h"
+#include "hilnas/catalog/objectives.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/dataset/dataset.h"
 #include "hilnas/v1/trial.pb.h"
@@ -177,7 +179,7 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
         }
     }
     ValidateTraining(s.training(), "spec.training");
-    if (s.dataset().name().empty()) s.mutable_dataset()->set_name("fashion-mnist");
+    if (s.dataset().name().empty()) s.mutable_dataset()->set_name(dataset::kDefaultDataset);
     DatasetFor(s.dataset().name());
     if (s.dataset().validation_fraction() == 0) s.mutable_dataset()->set_validation_fraction(0.1);
     if (!(s.dataset().validation_fraction() > 0 && s.dataset().validation_fraction() < 0.5)) {
@@ -192,22 +194,8 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
         s.add_objectives(v1::OBJECTIVE_FLASH_BYTES);
         s.add_objectives(v1::OBJECTIVE_SRAM_BYTES);
     }
-    std::set<int> seen;
-    for (int i = 0; i < s.objectives_size(); ++i) {
-        const std::string field = "spec.objectives[" + std::to_string(i) + "]";
-        if (s.objectives(i) == v1::OBJECTIVE_UNSPECIFIED ||
-            !v1::Objective_IsValid(s.objectives(i))) {
-            throw InvalidArgument("unspecified or unknown objective", field);
-        }
-        if (!seen.insert(s.objectives(i)).second) throw InvalidArgument("listed twice", field);
-        const bool measured = s.objectives(i) == v1::OBJECTIVE_LATENCY_MS ||
-                              s.objectives(i) == v1::OBJECTIVE_ENERGY_UJ;
-        if (measured && s.measurement().skip()) {
-            throw InvalidArgument("needs board measurements, but spec.measurement.skip is set",
-                                  field);
-        }
-    }
-    if (s.objectives_size() > 5) throw InvalidArgument("at most 5 objectives", "spec.objectives");
+    catalog::CheckObjectives(std::vector<int>(s.objectives().begin(), s.objectives().end()),
+                             s.measurement().skip());
 
     // Constraints: positive where set; the board's own limits always apply.
     const auto& c = s.constraints();
@@ -250,15 +238,12 @@ v1::JobSpec NormalizeJobSpec(const v1::JobSpec& in) {
     auto* b = s.mutable_budget();
     if (b->max_trials() == 0) b->set_max_trials(20);
     if (b->max_parallel_trials() == 0) b->set_max_parallel_trials(2);
-    if (b->max_attempts() == 0) b->set_max_attempts(3);
+    b->set_max_attempts(catalog::ResolveMaxAttempts(b->max_attempts()));
     if (b->max_trials() < 1 || b->max_trials() > 100000) {
         throw InvalidArgument("must be between 1 and 100000", "spec.budget.max_trials");
     }
     if (b->max_parallel_trials() < 1 || b->max_parallel_trials() > 1000) {
         throw InvalidArgument("must be between 1 and 1000", "spec.budget.max_parallel_trials");
-    }
-    if (b->max_attempts() < 1 || b->max_attempts() > 100) {
-        throw InvalidArgument("must be between 1 and 100", "spec.budget.max_attempts");
     }
     if (b->has_max_wall_time()) {
         const auto& w = b->max_wall_time();

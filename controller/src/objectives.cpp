@@ -8,6 +8,7 @@
 #include "hilnas/artifact/artifact.h"
 #include "hilnas/catalog/boards.h"
 #include "hilnas/catalog/metrics.h"
+#include "hilnas/catalog/objectives.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/controller/job_spec.h"
 
@@ -46,24 +47,20 @@ struct Limit {
     v1::Objective objective;
     bool set;
     double max;
-    const char* name;
     const char* field;
 };
 
 std::vector<Limit> LimitsOf(const v1::JobSpec& spec) {
     const v1::Constraints& c = spec.constraints();
     return {
-        {v1::OBJECTIVE_ERROR, c.has_max_error(), c.max_error(), "error", "max_error"},
-        {v1::OBJECTIVE_LATENCY_MS, c.has_max_latency_ms(), c.max_latency_ms(), "latency_ms",
-         "max_latency_ms"},
-        {v1::OBJECTIVE_ENERGY_UJ, c.has_max_energy_uj(), c.max_energy_uj(), "energy_uj",
-         "max_energy_uj"},
+        {v1::OBJECTIVE_ERROR, c.has_max_error(), c.max_error(), "max_error"},
+        {v1::OBJECTIVE_LATENCY_MS, c.has_max_latency_ms(), c.max_latency_ms(), "max_latency_ms"},
+        {v1::OBJECTIVE_ENERGY_UJ, c.has_max_energy_uj(), c.max_energy_uj(), "max_energy_uj"},
         {v1::OBJECTIVE_SRAM_BYTES, c.has_max_sram_bytes(), static_cast<double>(c.max_sram_bytes()),
-         "sram_bytes", "max_sram_bytes"},
+         "max_sram_bytes"},
         {v1::OBJECTIVE_FLASH_BYTES, c.has_max_flash_bytes(),
-         static_cast<double>(c.max_flash_bytes()), "flash_bytes", "max_flash_bytes"},
-        {v1::OBJECTIVE_MACS, c.has_max_macs(), static_cast<double>(c.max_macs()), "macs",
-         "max_macs"},
+         static_cast<double>(c.max_flash_bytes()), "max_flash_bytes"},
+        {v1::OBJECTIVE_MACS, c.has_max_macs(), static_cast<double>(c.max_macs()), "max_macs"},
     };
 }
 
@@ -76,7 +73,7 @@ std::string BreachedLimit(const v1::JobSpec& spec,
         for (const v1::ObjectiveValue& v : objectives) {
             if (v.objective() != l.objective || !(v.value() > l.max)) continue;
             std::ostringstream why;
-            why << l.name << " " << v.value() << " ("
+            why << catalog::ObjectiveName(l.objective) << " " << v.value() << " ("
                 << v1::MetricSource_Name(v.source()).substr(std::string("METRIC_SOURCE_").size())
                 << ") exceeds spec.constraints." << l.field << " (" << l.max << ")";
             std::string text = why.str();

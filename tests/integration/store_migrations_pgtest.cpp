@@ -10,6 +10,7 @@
 #include <regex>
 #include <thread>
 
+#include "hilnas/catalog/objectives.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/store/migrations.h"
 #include "hilnas/store/pg_cluster.h"
@@ -63,6 +64,22 @@ TEST(Migrations, AreEmbeddedAndNumberedInOrder) {
         EXPECT_FALSE(m.sql.empty()) << m.name;
     }
     EXPECT_EQ(migrations.front().version, 1);
+}
+
+// The schema's objective names (its CHECK on every objective row) are the
+// catalogue's, in the same order.
+TEST(Migrations, TheSchemasObjectiveNamesAreTheCatalogues) {
+    const std::string dsn = testing::FreshDatabase("objective_names");
+    store::Migrate(dsn);
+    pqxx::connection conn(dsn);
+    pqxx::nontransaction tx(conn);
+    std::vector<std::string> schema;
+    for (const pqxx::row& r : tx.exec("SELECT unnest(hilnas_objective_names()) AS name")) {
+        schema.push_back(r["name"].as<std::string>());
+    }
+    std::vector<std::string> catalogue;
+    for (const catalog::Objective& o : catalog::Objectives()) catalogue.emplace_back(o.name);
+    EXPECT_THAT(schema, ElementsAreArray(catalogue));
 }
 
 TEST(Migrations, ApplyToAnEmptyDatabaseThenAreANoOp) {

@@ -12,9 +12,11 @@
 
 #include "device.h"
 #include "hilnas/artifact/artifact.h"
+#include "hilnas/catalog/metrics.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/common/text.h"
 #include "hilnas/common/version.h"
+#include "hilnas/dataset/dataset.h"
 
 namespace hilnas::trainer {
 
@@ -24,12 +26,9 @@ v1::Metric Metric(const std::string& name, double value) {
     v1::Metric m;
     m.set_name(name);
     m.set_value(value);
-    const bool evaluated = name.find("accuracy") != std::string::npos;
-    const bool computed =
-        name == "params" || name.find("bytes") != std::string::npos || name == "macs";
-    m.set_source(evaluated  ? v1::METRIC_SOURCE_EVALUATED
-                 : computed ? v1::METRIC_SOURCE_COMPUTED
-                            : v1::METRIC_SOURCE_EVALUATED);
+    const catalog::Metric* known = catalog::FindMetric(name);
+    if (known == nullptr) throw Internal("metric '" + name + "' is not in the catalogue");
+    m.set_source(known->source);
     return m;
 }
 
@@ -180,7 +179,8 @@ void Worker::RunTask(const v1::LeaseTrialResponse& lease, const std::atomic<bool
     try {
         TrialSpec spec;
         spec.candidate = task.candidate();
-        spec.dataset.name = task.dataset().name().empty() ? "fashion-mnist" : task.dataset().name();
+        spec.dataset.name =
+            task.dataset().name().empty() ? dataset::kDefaultDataset : task.dataset().name();
         spec.dataset.path = options_.datasets.DirFor(spec.dataset.name, task.dataset().path());
         if (task.dataset().validation_fraction() > 0) {
             spec.dataset.validation_fraction = task.dataset().validation_fraction();

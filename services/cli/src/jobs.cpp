@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "hilnas/catalog/metrics.h"
+#include "hilnas/catalog/objectives.h"
 #include "hilnas/cli/yaml_message.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/rpc/status.h"
@@ -168,13 +169,10 @@ void PrintFrontTable(const v1::ParetoFront& front) {
 // each objective followed by its source.
 void PrintFrontCsv(const v1::ParetoFront& front) {
     const FrontTable table = Tabulate(front);
-    auto lower = [](std::string text) {
-        for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return text;
-    };
     std::string header = "trial,trial_id";
     for (int o : front.objectives()) {
-        const std::string name = lower(ObjectiveName(o));
+        const std::string_view known = catalog::ObjectiveName(o);
+        const std::string name = known.empty() ? std::to_string(o) : std::string(known);
         header += "," + name + "," + name + "_source";
     }
     if (table.energy_column) header += ",energy_uj,energy_uj_source";

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "hilnas/catalog/objectives.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/rpc/status.h"
 
@@ -91,9 +92,8 @@ OutputFormat ParseFormat(const std::string& text) {
 }
 
 std::string ObjectiveName(int objective) {
-    const std::string name = v1::Objective_Name(static_cast<v1::Objective>(objective));
-    const std::string prefix = "OBJECTIVE_";
-    return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : std::to_string(objective);
+    const std::string label = catalog::ObjectiveLabel(objective);
+    return label.empty() ? std::to_string(objective) : label;
 }
 
 std::string JobStateName(v1::JobState state) {

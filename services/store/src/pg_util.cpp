@@ -8,6 +8,7 @@
 #include <charconv>
 #include <utility>
 
+#include "hilnas/catalog/objectives.h"
 #include "hilnas/common/errors.h"
 
 namespace hilnas::store {
@@ -181,16 +182,6 @@ constexpr std::array<std::pair<v1::JobState, const char*>, 6> kJobStates{{
     {v1::JOB_FAILED, "failed"},
 }};
 
-constexpr std::array<std::pair<v1::Objective, const char*>, 7> kObjectives{{
-    {v1::OBJECTIVE_ERROR, "error"},
-    {v1::OBJECTIVE_FLASH_BYTES, "flash_bytes"},
-    {v1::OBJECTIVE_SRAM_BYTES, "sram_bytes"},
-    {v1::OBJECTIVE_LATENCY_MS, "latency_ms"},
-    {v1::OBJECTIVE_ENERGY_UJ, "energy_uj"},
-    {v1::OBJECTIVE_MACS, "macs"},
-    {v1::OBJECTIVE_MODEL_SIZE_BYTES, "model_size_bytes"},
-}};
-
 constexpr std::array<std::pair<v1::MetricSource, const char*>, 5> kSources{{
     {v1::METRIC_SOURCE_COMPUTED, "computed"},
     {v1::METRIC_SOURCE_EVALUATED, "evaluated"},
@@ -233,9 +224,14 @@ const char* JobStateName(v1::JobState state) { return NameOf(kJobStates, state);
 v1::JobState ParseJobState(const std::string& name) {
     return ValueOf(kJobStates, name, v1::JOB_STATE_UNSPECIFIED);
 }
-const char* ObjectiveName(v1::Objective objective) { return NameOf(kObjectives, objective); }
+// The catalogue's names are string literals, so their data() ends in a NUL.
+const char* ObjectiveName(v1::Objective objective) {
+    const catalog::Objective* o = catalog::FindObjective(objective);
+    return o == nullptr ? "" : o->name.data();
+}
 v1::Objective ParseObjective(const std::string& name) {
-    return ValueOf(kObjectives, name, v1::OBJECTIVE_UNSPECIFIED);
+    const catalog::Objective* o = catalog::FindObjective(std::string_view(name));
+    return o == nullptr ? v1::OBJECTIVE_UNSPECIFIED : o->id;
 }
 const char* MetricSourceName(v1::MetricSource source) { return NameOf(kSources, source); }
 v1::MetricSource ParseMetricSource(const std::string& name) {

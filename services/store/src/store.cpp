@@ -3,6 +3,9 @@
 #include <map>
 #include <set>
 
+#include "hilnas/catalog/jobs.h"
+#include "hilnas/catalog/objectives.h"
+#include "hilnas/dataset/dataset.h"
 #include "hilnas/store/migrations.h"
 #include "store_impl.h"
 
@@ -12,7 +15,6 @@ namespace {
 
 constexpr size_t kMaxTrialsPerInsert = 10000;
 constexpr size_t kInsertChunk = 1000;
-constexpr const char* kDefaultDataset = "fashion-mnist";
 
 void SetupConnection(pqxx::connection& conn, const std::string& application_name,
                      std::chrono::milliseconds statement_timeout) {
@@ -130,24 +132,10 @@ void FillMeasurement(const pqxx::row& r, v1::Measurement* m) {
 }
 
 std::vector<std::string> ValidObjectiveNames(const v1::JobSpec& spec) {
-    if (spec.objectives_size() == 0)
-        throw InvalidArgument("at least one is required", "spec.objectives");
+    const std::vector<int> ids(spec.objectives().begin(), spec.objectives().end());
+    catalog::CheckObjectives(ids, spec.measurement().skip());
     std::vector<std::string> names;
-    for (int i = 0; i < spec.objectives_size(); ++i) {
-        const std::string field = "spec.objectives[" + std::to_string(i) + "]";
-        const std::string name = ObjectiveName(spec.objectives(i));
-        if (name.empty()) throw InvalidArgument("not a known objective", field);
-        if (std::find(names.begin(), names.end(), name) != names.end()) {
-            throw InvalidArgument("'" + name + "' appears twice", field);
-        }
-        if (spec.measurement().skip() && (name == "latency_ms" || name == "energy_uj")) {
-            throw InvalidArgument("'" + name +
-                                      "' needs a board measurement, and "
-                                      "spec.measurement.skip is set",
-                                  field);
-        }
-        names.push_back(name);
-    }
+    for (int id : ids) names.emplace_back(catalog::ObjectiveName(id));
     return names;
 }
 
@@ -290,14 +278,9 @@ v1::Job Store::CreateJob(const std::string& owner, const v1::JobSpec& spec,
     if (spec.name().size() > 200) throw InvalidArgument("at most 200 characters", "spec.name");
     RequireNonEmpty(spec.board_type(), "spec.board_type");
     const std::vector<std::string> objectives = ValidObjectiveNames(spec);
-    int max_attempts = spec.budget().max_attempts();
-    if (max_attempts < 0 || max_attempts > 100) {
-        throw InvalidArgument("must be between 0 (the default, 3) and 100",
-                              "spec.budget.max_attempts");
-    }
-    if (max_attempts == 0) max_attempts = 3;
+    const int max_attempts = catalog::ResolveMaxAttempts(spec.budget().max_attempts());
     const std::string dataset =
-        spec.dataset().name().empty() ? kDefaultDataset : spec.dataset().name();
+        spec.dataset().name().empty() ? dataset::kDefaultDataset : spec.dataset().name();
     const std::string json = ToJson(spec);
 
     return impl_->Transact("CreateJob", [&](pqxx::work& tx) {

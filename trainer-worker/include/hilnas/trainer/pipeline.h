@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hilnas/arch/model.h"
+#include "hilnas/dataset/dataset.h"
 #include "hilnas/v1/artifact.pb.h"
 #include "hilnas/v1/trial.pb.h"
 
@@ -37,8 +38,8 @@ class Cancelled : public std::runtime_error {
 };
 
 struct DatasetSettings {
-    std::string name = "fashion-mnist";  // fashion-mnist | mnist | cifar10
-    std::string path;                    // empty: the Debian package (fashion-mnist)
+    std::string name = dataset::kDefaultDataset;  // fashion-mnist | mnist | cifar10
+    std::string path;                             // empty: the Debian package (fashion-mnist)
     double validation_fraction = 0.1;
     int64_t validation_limit = 0;  // 0: the whole split (tests use subsets)
     int64_t test_limit = 0;

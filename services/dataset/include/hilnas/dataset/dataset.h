@@ -14,11 +14,15 @@
 #include <vector>
 
 #include "hilnas/arch/model.h"
+#include "hilnas/common/config.h"
 
 namespace hilnas::dataset {
 
 // Where Debian's dataset package puts Fashion-MNIST.
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// The dataset of a job, trainer or agent that names none.
+inline constexpr const char* kDefaultDataset = "fashion-mnist";
 
 // The model's int8 input: int8 = round(real / scale) + zero point with
 // real = pixel / 255, so int8 = pixel - 128 exactly.
@@ -57,6 +61,8 @@ class Locations {
     // InvalidArgument naming `field` for an entry without '=', an unknown
     // dataset, an empty directory or a dataset named twice.
     static Locations Parse(const std::vector<std::string>& entries, const std::string& field);
+    // The `datasets` option (AddDatasetsOption) of `config`.
+    static Locations FromConfig(const Config& config);
     // The directory of `name`: its entry's, else `job_path` (a path the job
     // named), else its default ("" when none of them).
     std::string DirFor(std::string_view name, const std::string& job_path = "") const;
@@ -66,6 +72,10 @@ class Locations {
   private:
     std::map<std::string, std::string, std::less<>> dirs_;
 };
+
+// Adds the `datasets` option (NAME=DIR entries) that trainers and agents
+// take; `use` says what the process reads from them.
+void AddDatasetsOption(ConfigSchema& schema, std::string_view use);
 
 // Images and their labels, as the trainer's tensors hold them.
 struct Images {
@@ -87,7 +97,7 @@ struct Dataset {
 };
 
 struct Options {
-    std::string name = "fashion-mnist";  // one of KnownDatasets()
+    std::string name = kDefaultDataset;  // one of KnownDatasets()
     std::string path;                    // directory; empty: the spec's default_dir
     double validation_fraction = 0.1;    // in [0, 1)
     uint64_t split_seed = kDefaultSplitSeed;
