@@ -32,6 +32,7 @@
 #include "hilnas/common/text.h"
 #include "hilnas/common/version.h"
 #include "hilnas/dataset/dataset.h"
+#include "hilnas/rpc/controller_client.h"
 
 namespace {
 
@@ -57,16 +58,11 @@ void AddCommon(ConfigSchema& s) {
     s.Add({"cache_dir", OptionType::kString, "",
            "firmware cache (default $XDG_CACHE_HOME/hilnas/firmware)"});
     s.Add({"kernels", OptionType::kString, "cortex_m", "cortex_m (DSP) or reference"});
-    s.Add({"log.format", OptionType::kString, "text", "text or json"});
-    s.Add({"log.level", OptionType::kString, "info", "log level"});
+    hilnas::AddLogOptions(s);
 }
 
-void InitLog(const Config& c, const char* fallback_level) {
-    const std::string level = c.SourceOf("log.level") == Config::Source::kDefault
-                                  ? fallback_level
-                                  : c.GetString("log.level");
-    hilnas::InitLogging("hilnas-agent", {hilnas::ParseLogFormat(c.GetString("log.format")),
-                                         hilnas::ParseLogLevel(level)});
+void InitLog(const Config& c, const char* default_level) {
+    hilnas::InitLogging("hilnas-agent", hilnas::LogOptionsFrom(c, default_level));
 }
 
 agent::Inventory InventoryOf(const Config& c) {
@@ -128,14 +124,10 @@ nlohmann::ordered_json MeasurementJson(const hilnas::v1::Measurement& m) {
 int Serve(const std::vector<std::string>& args) {
     ConfigSchema s;
     AddCommon(s);
-    s.Add({"controller", OptionType::kString, "", "controller address HOST:PORT; required"});
-    s.Add({"token", OptionType::kString, "", "agent bearer token", true});
-    s.Add({"ca_cert", OptionType::kString, "", "CA bundle for TLS (empty: plaintext)"});
+    hilnas::rpc::AddControllerClientOptions(s, "agent bearer token");
     s.Add({"agent_id", OptionType::kString, "", "agent id (default: the inventory's, else host)"});
-    s.Add({"datasets", OptionType::kStringList, "",
-           "where this host keeps datasets, NAME=DIR entries (the check inputs come from their "
-           "validation splits); Fashion-MNIST defaults to Debian's package"});
-    s.Add({"lease_wait", OptionType::kDuration, "10s", "long-poll per lease request"});
+    hilnas::dataset::AddDatasetsOption(s, "the check inputs come from their validation splits");
+    hilnas::rpc::AddLeaseWaitOption(s);
     s.Add({"max_measurements", OptionType::kInt, "0", "stop after this many (0: never)"});
     s.Add({"upload_firmware", OptionType::kBool, "true", "store each measured ELF"});
     const auto c = Config::Load(s, args, hilnas::ProcessEnvironment());
@@ -144,20 +136,20 @@ int Serve(const std::vector<std::string>& args) {
         return 0;
     }
     InitLog(c, "info");
-    if (c.GetString("controller").empty()) throw InvalidArgument("is required", "controller");
+    const hilnas::rpc::ControllerClientOptions controller =
+        hilnas::rpc::ControllerClientOptionsFrom(c);
     const agent::Inventory inv = InventoryOf(c);
     agent::AgentOptions o;
     o.agent_id = c.GetString("agent_id");
     o.cache_dir = c.GetString("cache_dir");
-    o.datasets = hilnas::dataset::Locations::Parse(c.GetStringList("datasets"), "datasets");
+    o.datasets = hilnas::dataset::Locations::FromConfig(c);
     o.runtime_variant = Kernels(c);
     o.lease_wait = c.GetDuration("lease_wait");
     o.max_measurements = static_cast<int>(c.GetInt("max_measurements"));
     o.upload_firmware = c.GetBool("upload_firmware");
-    auto client = agent::MakeGrpcFarmClient(
-        {c.GetString("controller"), c.GetString("token"), c.GetString("ca_cert")});
+    auto client = agent::MakeGrpcFarmClient(controller);
     spdlog::info("hilnas-agent {} serving {} board(s) for {}", hilnas::Version(), inv.boards.size(),
-                 c.GetString("controller"));
+                 controller.address);
     agent::Agent a(inv, *client, o);
     const int done = a.Run(g_stop);
     spdlog::info("stopped after {} measurements", done);
@@ -203,7 +195,11 @@ int Measure(const std::vector<std::string>& args) {
     const hilnas::arch::Shape in =
         hilnas::arch::Analyze(hilnas::arch::ModelFromProto(req.model.model())).tensors.front();
     std::string dataset = c.GetString("dataset");
-    if (dataset.empty() && in.h == 28 && in.w == 28 && in.c == 1) dataset = "fashion-mnist";
+    // No dataset named: the first known one of the model's input shape.
+    for (const hilnas::dataset::Spec& d : hilnas::dataset::KnownDatasets()) {
+        if (!dataset.empty()) break;
+        if (d.shape.h == in.h && d.shape.w == in.w && d.shape.c == in.c) dataset = d.name;
+    }
     if (!dataset.empty()) {
         hilnas::dataset::Options o;
         o.name = dataset;
@@ -279,9 +275,8 @@ int Check(const std::vector<std::string>& args) {
     ConfigSchema s;
     AddCommon(s);
     s.Add({"board", OptionType::kString, "", "check only this board"});
-    s.Add({"controller", OptionType::kString, "", "report the results to this controller"});
-    s.Add({"token", OptionType::kString, "", "agent bearer token", true});
-    s.Add({"ca_cert", OptionType::kString, "", "CA bundle for TLS (empty: plaintext)"});
+    hilnas::rpc::AddControllerClientOptions(s, "agent bearer token",
+                                            "report the results to this controller");
     s.Add({"agent_id", OptionType::kString, "", "agent id (default: the inventory's, else host)"});
     const auto c = Config::Load(s, args, hilnas::ProcessEnvironment());
     if (c.help_requested()) {
@@ -298,10 +293,9 @@ int Check(const std::vector<std::string>& args) {
     const std::string agent_id = agent::ResolveAgentId(ao, inv);
     agent::FirmwareCache cache(agent::ResolveCacheDir(ao));
     std::unique_ptr<agent::FarmClient> client;
-    if (!c.GetString("controller").empty()) {
-        client = agent::MakeGrpcFarmClient(
-            {c.GetString("controller"), c.GetString("token"), c.GetString("ca_cert")});
-    }
+    const hilnas::rpc::ControllerClientOptions controller =
+        hilnas::rpc::ControllerClientOptionsFrom(c, /*required=*/false);
+    if (!controller.address.empty()) client = agent::MakeGrpcFarmClient(controller);
     bool all = true;
     for (const agent::BoardConfig& b : boards) {
         agent::HealthResult h;

@@ -46,8 +46,7 @@ void WritePortFile(const std::string& path, int port) {
 
 void InitControllerLogging(const hilnas::Config& config) {
     using namespace hilnas;
-    InitLogging("controller", LogOptions{ParseLogFormat(config.GetString("log.format")),
-                                         ParseLogLevel(config.GetString("log.level"))});
+    InitLogging("controller", LogOptionsFrom(config));
 }
 
 // Brings the database to this binary's schema; returns what it applied.

@@ -1,4 +1,5 @@
 #include "hilnas/common/errors.h"
+#include "hilnas/common/logging.h"
 #include "hilnas/controller/server.h"
 
 namespace hilnas::controller {
@@ -49,9 +50,8 @@ ConfigSchema MakeConfigSchema() {
         .Add({"store.pool_size", OptionType::kInt, "8", "database connections"})
         .Add({"store.statement_timeout", OptionType::kDuration, "5s", "limit on every query"})
         .Add({"artifact.max_bytes", OptionType::kInt, "16777216", "largest artifact accepted"})
-        .Add({"executor.threads", OptionType::kInt, "16", "threads serving RPCs' database work"})
-        .Add({"log.format", OptionType::kString, "text", "text or json"})
-        .Add({"log.level", OptionType::kString, "info", "trace, debug, info, warn or error"});
+        .Add({"executor.threads", OptionType::kInt, "16", "threads serving RPCs' database work"});
+    AddLogOptions(schema);
     return schema;
 }
 

@@ -185,7 +185,11 @@ TEST(ControllerFailover, TheOtherReplicaTakesOverWhenTheLeaderIsKilledMidJob) {
     testing::ControllerProcess& first = *replicas[leader];
     testing::ControllerProcess& second = *replicas[1 - leader];
     EXPECT_NE(first.Log().find("this replica is now the leader"), std::string::npos);
-    EXPECT_NE(second.Log().find("another replica leads"), std::string::npos);
+    // The standby reports NOT_SERVING from its start, before its first try
+    // for the lock; wait for that try to have lost.
+    EXPECT_TRUE(WaitFor([&] {
+        return second.Log().find("another replica leads") != std::string::npos;
+    })) << second.Log();
 
     // Submitted to the follower: any replica serves RPCs.
     auto search = v1::SearchService::NewStub(rpc::MakeChannel(second.address()));

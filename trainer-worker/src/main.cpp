@@ -19,6 +19,8 @@
 #include "hilnas/common/errors.h"
 #include "hilnas/common/logging.h"
 #include "hilnas/common/version.h"
+#include "hilnas/dataset/dataset.h"
+#include "hilnas/rpc/controller_client.h"
 #include "hilnas/trainer/pipeline.h"
 #include "hilnas/trainer/worker.h"
 
@@ -98,7 +100,8 @@ int Train(const std::vector<std::string>& args) {
     ConfigSchema s;
     s.Add({"model", OptionType::kString, "", "the model IR (JSON file); required"});
     s.Add({"out", OptionType::kString, "", "output directory; required"});
-    s.Add({"dataset", OptionType::kString, "fashion-mnist", "fashion-mnist, mnist or cifar10"});
+    s.Add({"dataset", OptionType::kString, hilnas::dataset::kDefaultDataset,
+           "fashion-mnist, mnist or cifar10"});
     s.Add({"data_dir", OptionType::kString, "", "dataset directory (default: the Debian package)"});
     s.Add({"validation_fraction", OptionType::kDouble, "0.1",
            "validation split of the training set"});
@@ -212,38 +215,32 @@ int Train(const std::vector<std::string>& args) {
 
 int Work(const std::vector<std::string>& args) {
     ConfigSchema s;
-    s.Add({"controller", OptionType::kString, "", "controller address HOST:PORT; required"});
-    s.Add({"token", OptionType::kString, "", "worker bearer token", true});
-    s.Add({"ca_cert", OptionType::kString, "", "CA bundle for TLS (empty: plaintext)"});
+    hilnas::rpc::AddControllerClientOptions(s, "worker bearer token");
     s.Add({"worker_id", OptionType::kString, "", "worker id (default hostname-pid)"});
     s.Add({"device", OptionType::kString, "auto", "cpu, cuda or auto"});
     s.Add({"threads", OptionType::kInt, "0", "CPU threads (0: LibTorch's default)"});
-    s.Add({"datasets", OptionType::kStringList, "",
-           "where this host keeps datasets, NAME=DIR entries (e.g. mnist=/data/mnist); "
-           "Fashion-MNIST defaults to Debian's package. The worker advertises those present"});
-    s.Add({"lease_wait", OptionType::kDuration, "10s", "long-poll per lease request"});
+    hilnas::dataset::AddDatasetsOption(s, "the worker advertises those present");
+    hilnas::rpc::AddLeaseWaitOption(s);
     s.Add({"max_trials", OptionType::kInt, "0", "stop after this many trials (0: never)"});
-    s.Add({"log.format", OptionType::kString, "text", "text or json"});
-    s.Add({"log.level", OptionType::kString, "info", "log level"});
+    hilnas::AddLogOptions(s);
     const auto c = Config::Load(s, args, hilnas::ProcessEnvironment());
     if (c.help_requested()) {
         std::cout << "hilnas-trainer work: options\n" << s.Help();
         return 0;
     }
-    hilnas::InitLogging("hilnas-trainer", {hilnas::ParseLogFormat(c.GetString("log.format")),
-                                           hilnas::ParseLogLevel(c.GetString("log.level"))});
-    if (c.GetString("controller").empty()) throw InvalidArgument("is required", "controller");
+    hilnas::InitLogging("hilnas-trainer", hilnas::LogOptionsFrom(c));
+    const hilnas::rpc::ControllerClientOptions controller =
+        hilnas::rpc::ControllerClientOptionsFrom(c);
     hilnas::trainer::ResolveDevice(c.GetString("device"));  // fail fast on a bad device
-    auto client = hilnas::trainer::MakeGrpcWorkClient(
-        {c.GetString("controller"), c.GetString("token"), c.GetString("ca_cert")});
+    auto client = hilnas::trainer::MakeGrpcWorkClient(controller);
     hilnas::trainer::WorkerOptions o;
     o.worker_id = c.GetString("worker_id");
     o.device = c.GetString("device");
     o.threads = static_cast<int>(c.GetInt("threads"));
-    o.datasets = hilnas::dataset::Locations::Parse(c.GetStringList("datasets"), "datasets");
+    o.datasets = hilnas::dataset::Locations::FromConfig(c);
     o.lease_wait = c.GetDuration("lease_wait");
     o.max_trials = static_cast<int>(c.GetInt("max_trials"));
-    spdlog::info("hilnas-trainer {} working for {}", hilnas::Version(), c.GetString("controller"));
+    spdlog::info("hilnas-trainer {} working for {}", hilnas::Version(), controller.address);
     hilnas::trainer::Worker worker(*client, o);
     const int done = worker.Run(g_stop);
     spdlog::info("stopped after {} trials", done);

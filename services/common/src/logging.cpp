@@ -177,4 +177,18 @@ void InitLogging(const std::string& program, const LogOptions& options) {
     spdlog::set_default_logger(std::move(logger));
 }
 
+void AddLogOptions(ConfigSchema& schema) {
+    schema.Add({"log.format", OptionType::kString, "text", "text or json"});
+    schema.Add({"log.level", OptionType::kString, "info", "trace, debug, info, warn or error"});
+}
+
+LogOptions LogOptionsFrom(const Config& config, std::string_view default_level) {
+    LogOptions o;
+    o.format = ParseLogFormat(config.GetString("log.format"));
+    o.level = ParseLogLevel(config.SourceOf("log.level") == Config::Source::kDefault
+                                ? default_level
+                                : std::string_view(config.GetString("log.level")));
+    return o;
+}
+
 }  // namespace hilnas

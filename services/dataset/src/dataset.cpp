@@ -294,6 +294,16 @@ Locations Locations::Parse(const std::vector<std::string>& entries, const std::s
     return out;
 }
 
+Locations Locations::FromConfig(const Config& config) {
+    return Parse(config.GetStringList("datasets"), "datasets");
+}
+
+void AddDatasetsOption(ConfigSchema& schema, std::string_view use) {
+    schema.Add({"datasets", OptionType::kStringList, "",
+                "where this host keeps datasets, NAME=DIR entries (e.g. mnist=/data/mnist); " +
+                    std::string(use) + "; Fashion-MNIST defaults to Debian's package"});
+}
+
 std::string Locations::DirFor(std::string_view name, const std::string& job_path) const {
     if (const auto it = dirs_.find(name); it != dirs_.end()) return it->second;
     if (!job_path.empty()) return job_path;

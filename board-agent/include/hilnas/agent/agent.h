@@ -14,6 +14,7 @@
 
 #include "hilnas/agent/inventory.h"
 #include "hilnas/dataset/dataset.h"
+#include "hilnas/rpc/controller_client.h"
 #include "hilnas/v1/farm_service.pb.h"
 
 namespace hilnas::agent {
@@ -33,12 +34,7 @@ class FarmClient {
     virtual void ReportBoardHealth(const v1::ReportBoardHealthRequest& r) = 0;
 };
 
-struct FarmClientOptions {
-    std::string address;       // host:port of the controller
-    std::string token;         // agent bearer token; empty: none
-    std::string ca_cert_path;  // empty: plaintext
-    std::chrono::milliseconds call_timeout{30000};
-};
+using FarmClientOptions = rpc::ControllerClientOptions;
 // FarmClient over gRPC; every call has a deadline (LeaseMeasurement's adds its wait).
 std::unique_ptr<FarmClient> MakeGrpcFarmClient(const FarmClientOptions& options);
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "hilnas/dataset/dataset.h"
+#include "hilnas/rpc/controller_client.h"
 #include "hilnas/trainer/pipeline.h"
 #include "hilnas/v1/work_service.pb.h"
 
@@ -32,12 +33,7 @@ class WorkClient {
     virtual std::string FetchArtifact(const std::string& artifact_id) = 0;
 };
 
-struct GrpcClientOptions {
-    std::string address;       // host:port of the controller
-    std::string token;         // bearer token; empty: none
-    std::string ca_cert_path;  // empty: plaintext
-    std::chrono::milliseconds call_timeout{30000};
-};
+using GrpcClientOptions = rpc::ControllerClientOptions;
 // WorkClient over gRPC; every call has a deadline (LeaseTrial's adds its wait).
 std::unique_ptr<WorkClient> MakeGrpcWorkClient(const GrpcClientOptions& options);
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "hilnas/common/config.h"
+
 namespace hilnas {
 
 enum class LogFormat { kText, kJson };
@@ -24,6 +26,11 @@ spdlog::level::level_enum ParseLogLevel(std::string_view text,
 
 // Replaces the default logger with one named `program` writing to stderr.
 void InitLogging(const std::string& program, const LogOptions& options);
+
+// The `log.format` and `log.level` options every hilnas process takes.
+void AddLogOptions(ConfigSchema& schema);
+// What they say; a level left at its default becomes `default_level`.
+LogOptions LogOptionsFrom(const Config& config, std::string_view default_level = "info");
 
 // `text` with control characters written as \n, \r, \t or \xNN: what the text
 // log format does to every message, so input cannot forge a log line.
