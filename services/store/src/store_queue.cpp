@@ -157,26 +157,23 @@ std::string StopForStoppedJob(pqxx::work& tx, const HeldLease& lease) {
     return reason;
 }
 
-v1::LeaseHeartbeatResponse Store::RenewLease(const std::string& holder_id,
-                                             const std::string& lease_id,
-                                             std::chrono::milliseconds lease,
-                                             std::optional<LeaseKind> kind) {
+LeaseRenewal Store::RenewLease(const std::string& holder_id, const std::string& lease_id,
+                               std::chrono::milliseconds lease, std::optional<LeaseKind> kind) {
     RequireNonEmpty(holder_id, "holder_id");
     CheckUuid(lease_id, "lease_id");
     const int64_t millis = impl_->LeaseMillis(lease);
     return impl_->Transact("RenewLease", [&](pqxx::work& tx) {
         const HeldLease held = LockLease(tx, holder_id, lease_id, kind ? &*kind : nullptr);
-        v1::LeaseHeartbeatResponse response;
+        LeaseRenewal renewal;
         if (!held.job_active()) {
-            response.set_action(v1::LEASE_ACTION_STOP);
-            response.set_reason(StopForStoppedJob(tx, held));
-            return response;
+            renewal.action = v1::LEASE_ACTION_STOP;
+            renewal.reason = StopForStoppedJob(tx, held);
+            return renewal;
         }
         const pqxx::row r = tx.exec_prepared1(sql::kExtendLease.name, held.trial_id, millis);
-        *response.mutable_expires_at() =
-            TimeUtil::MicrosecondsToTimestamp(r["expires_us"].as<int64_t>());
-        response.set_action(v1::LEASE_ACTION_CONTINUE);
-        return response;
+        renewal.expires_at = FromEpochUs(r["expires_us"]);
+        renewal.action = v1::LEASE_ACTION_CONTINUE;
+        return renewal;
     });
 }
 

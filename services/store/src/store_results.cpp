@@ -365,13 +365,13 @@ std::vector<v1::JobEvent> Store::ReadJobEvents(const std::string& job_id, int64_
 
 // ---- Agents and boards ----
 
-void Store::RegisterAgent(const v1::RegisterAgentRequest& request) {
-    RequireNonEmpty(request.agent_id(), "agent_id");
+void Store::RegisterAgent(const AgentRegistration& agent) {
+    RequireNonEmpty(agent.agent_id, "agent_id");
     std::vector<const v1::Board*> boards;
     std::set<std::string> ids;
-    for (int i = 0; i < request.boards_size(); ++i) {
+    for (size_t i = 0; i < agent.boards.size(); ++i) {
         const std::string at = "boards[" + std::to_string(i) + "]";
-        const v1::Board& b = request.boards(i);
+        const v1::Board& b = agent.boards[i];
         RequireNonEmpty(b.board_id(), (at + ".board_id").c_str());
         RequireNonEmpty(b.board_type(), (at + ".board_type").c_str());
         if (!ids.insert(b.board_id()).second) {
@@ -388,18 +388,18 @@ void Store::RegisterAgent(const v1::RegisterAgentRequest& request) {
     std::sort(boards.begin(), boards.end(),
               [](const v1::Board* a, const v1::Board* b) { return a->board_id() < b->board_id(); });
     impl_->Transact("RegisterAgent", [&](pqxx::work& tx) {
-        Exec(tx, sql::kUpsertAgent, request.agent_id(), request.hostname(), request.version());
+        Exec(tx, sql::kUpsertAgent, agent.agent_id, agent.hostname, agent.version);
         for (const v1::Board* b : boards) {
             const char* health = b->health() == v1::BOARD_HEALTH_UNSPECIFIED
                                      ? "unknown"
                                      : BoardHealthName(b->health());
             const char* debugger =
                 b->debugger() == v1::DEBUGGER_UNSPECIFIED ? "openocd" : DebuggerName(b->debugger());
-            Exec(tx, sql::kUpsertBoard, b->board_id(), request.agent_id(), b->board_type(),
+            Exec(tx, sql::kUpsertBoard, b->board_id(), agent.agent_id, b->board_type(),
                  b->probe_serial(), debugger, b->serial_port(), MeterName(b->meter()),
                  b->meter_port(), health, b->health_reason());
         }
-        Exec(tx, sql::kDeactivateMissingBoards, request.agent_id(),
+        Exec(tx, sql::kDeactivateMissingBoards, agent.agent_id,
              TextArray(std::vector<std::string>(ids.begin(), ids.end())));
     });
 }
