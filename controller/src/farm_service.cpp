@@ -6,6 +6,19 @@
 
 namespace hilnas::controller {
 
+namespace {
+
+store::AgentRegistration ToRegistration(const v1::RegisterAgentRequest& req) {
+    store::AgentRegistration agent;
+    agent.agent_id = req.agent_id();
+    agent.hostname = req.hostname();
+    agent.version = req.version();
+    agent.boards.assign(req.boards().begin(), req.boards().end());
+    return agent;
+}
+
+}  // namespace
+
 FarmServiceImpl::FarmServiceImpl(ServiceDeps deps) : BoundService(std::move(deps), Role::kAgent) {
     BindUnary("RegisterAgent", &FarmServiceImpl::RegisterAgent);
     BindLongPoll("LeaseMeasurement", &FarmServiceImpl::LeaseMeasurement);
@@ -18,7 +31,7 @@ FarmServiceImpl::FarmServiceImpl(ServiceDeps deps) : BoundService(std::move(deps
 
 void FarmServiceImpl::RegisterAgent(const Caller&, const v1::RegisterAgentRequest& req,
                                     v1::RegisterAgentResponse* resp) {
-    deps_.store->RegisterAgent(req);
+    deps_.store->RegisterAgent(ToRegistration(req));
     SetDuration(deps_.options.heartbeat_interval, resp->mutable_heartbeat_interval());
     SetDuration(deps_.options.lease, resp->mutable_lease_duration());
 }
@@ -35,8 +48,9 @@ bool FarmServiceImpl::LeaseMeasurement(const Caller&, const v1::LeaseMeasurement
 
 void FarmServiceImpl::Heartbeat(const Caller&, const v1::LeaseHeartbeatRequest& req,
                                 v1::LeaseHeartbeatResponse* resp) {
-    *resp = deps_.store->RenewLease(req.holder_id(), req.lease_id(), deps_.options.lease,
-                                    store::LeaseKind::kMeasure);
+    SetHeartbeat(deps_.store->RenewLease(req.holder_id(), req.lease_id(), deps_.options.lease,
+                                         store::LeaseKind::kMeasure),
+                 resp);
 }
 
 void FarmServiceImpl::CompleteMeasurement(const Caller&, const v1::CompleteMeasurementRequest& req,

@@ -1,18 +1,9 @@
-#include <google/protobuf/util/time_util.h>
-
 #include "hilnas/controller/job_spec.h"
 #include "services.h"
 
 namespace hilnas::controller {
 
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToTimestamp(std::chrono::system_clock::time_point t) {
-    return TimeUtil::MicrosecondsToTimestamp(
-        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
-}
 
 // A user's own jobs only; admins (and everyone without authentication) see all.
 void CheckOwner(const Caller& caller, const v1::Job& job, const char* field) {

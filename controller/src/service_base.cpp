@@ -16,6 +16,17 @@ void SetDuration(std::chrono::milliseconds d, google::protobuf::Duration* out) {
     *out = google::protobuf::util::TimeUtil::MillisecondsToDuration(d.count());
 }
 
+google::protobuf::Timestamp ToTimestamp(std::chrono::system_clock::time_point t) {
+    return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+void SetHeartbeat(const store::LeaseRenewal& renewal, v1::LeaseHeartbeatResponse* out) {
+    out->set_action(renewal.action);
+    if (renewal.expires_at) *out->mutable_expires_at() = ToTimestamp(*renewal.expires_at);
+    out->set_reason(renewal.reason);
+}
+
 grpc::Status ParseRequest(const grpc::ByteBuffer& in, google::protobuf::Message* request) {
     grpc::ByteBuffer copy(in);  // the reader consumes its buffer
     grpc::ProtoBufferReader reader(&copy);

@@ -52,6 +52,10 @@ std::chrono::milliseconds CappedWait(const google::protobuf::Duration& wait,
                                      std::chrono::milliseconds cap);
 
 void SetDuration(std::chrono::milliseconds d, google::protobuf::Duration* out);
+google::protobuf::Timestamp ToTimestamp(std::chrono::system_clock::time_point t);
+
+// A Heartbeat's answer (WorkService and FarmService alike): the store's renewal.
+void SetHeartbeat(const store::LeaseRenewal& renewal, v1::LeaseHeartbeatResponse* out);
 
 // The wire, after the caller is known. Requests arrive as bytes and are
 // parsed only once the caller is authenticated, so an unauthenticated call is

@@ -40,8 +40,9 @@ bool WorkServiceImpl::LeaseTrial(const Caller&, const v1::LeaseTrialRequest& req
 
 void WorkServiceImpl::Heartbeat(const Caller&, const v1::LeaseHeartbeatRequest& req,
                                 v1::LeaseHeartbeatResponse* resp) {
-    *resp = deps_.store->RenewLease(req.holder_id(), req.lease_id(), deps_.options.lease,
-                                    store::LeaseKind::kTrain);
+    SetHeartbeat(deps_.store->RenewLease(req.holder_id(), req.lease_id(), deps_.options.lease,
+                                         store::LeaseKind::kTrain),
+                 resp);
 }
 
 void WorkServiceImpl::ReportProgress(const Caller&, const v1::ReportProgressRequest& req,

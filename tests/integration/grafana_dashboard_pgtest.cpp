@@ -209,9 +209,9 @@ class GrafanaDashboardTest : public ::testing::Test {
         tx.exec(std::string("ALTER ROLE ") + kProbeRole + " SET statement_timeout = '30s'");
         tx.commit();
 
-        v1::RegisterAgentRequest agent;
-        agent.set_agent_id("lab");
-        *agent.add_boards() = testing::QemuBoard("lab/0");
+        store::AgentRegistration agent;
+        agent.agent_id = "lab";
+        agent.boards.push_back(testing::QemuBoard("lab/0"));
         store_->RegisterAgent(agent);
     }
 

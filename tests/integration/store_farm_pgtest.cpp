@@ -52,11 +52,11 @@ class FarmTest : public ::testing::Test {
 };
 
 TEST_F(FarmTest, BoardsShowHealthUseAndTheTrialMeasuredNow) {
-    v1::RegisterAgentRequest agent;
-    agent.set_agent_id("lab-1");
-    agent.set_hostname("lab-host");
-    *agent.add_boards() = testing::QemuBoard("lab-1/qemu-0");
-    *agent.add_boards() = testing::QemuBoard("lab-1/f746", "nucleo-f746zg");
+    store::AgentRegistration agent;
+    agent.agent_id = "lab-1";
+    agent.hostname = "lab-host";
+    agent.boards.push_back(testing::QemuBoard("lab-1/qemu-0"));
+    agent.boards.push_back(testing::QemuBoard("lab-1/f746", "nucleo-f746zg"));
     store_->RegisterAgent(agent);
 
     store::FarmView farm = store_->ListBoardUtilisation();
@@ -114,7 +114,7 @@ TEST_F(FarmTest, BoardsShowHealthUseAndTheTrialMeasuredNow) {
     EXPECT_EQ(f746.measurements_total, 0);
 
     // A board its agent no longer lists stays, inactive.
-    agent.mutable_boards()->DeleteSubrange(1, 1);
+    agent.boards.erase(agent.boards.begin() + 1);
     store_->RegisterAgent(agent);
     farm = store_->ListBoardUtilisation();
     ASSERT_EQ(farm.boards.size(), 2u);

@@ -97,9 +97,9 @@ class ParetoTest : public ::testing::Test {
         const std::string job =
             store_->CreateJob("pareto", testing::Spec(*objectives, /*measure=*/true, 3)).job_id();
         store_->SetJobState(job, v1::JOB_RUNNING, "");
-        v1::RegisterAgentRequest agent;
-        agent.set_agent_id("lab");
-        *agent.add_boards() = testing::QemuBoard("lab/0");
+        store::AgentRegistration agent;
+        agent.agent_id = "lab";
+        agent.boards.push_back(testing::QemuBoard("lab/0"));
         store_->RegisterAgent(agent);
         store_->InsertTrials(job, testing::SomeTrials(n));
 

@@ -200,10 +200,13 @@ TEST_F(QueueTest, RenewingExtendsTheLeaseForItsHolderOnly) {
     store_->InsertTrials(job, testing::SomeTrials(1));
     const auto lease = store_->ClaimTrial("w", testing::Cpu(), milliseconds(1000));
     ASSERT_TRUE(lease);
-    const v1::LeaseHeartbeatResponse renewed = store_->RenewLease(
+    const store::LeaseRenewal renewed = store_->RenewLease(
         "w", lease->lease.lease_id(), std::chrono::minutes(10), store::LeaseKind::kTrain);
-    EXPECT_EQ(renewed.action(), v1::LEASE_ACTION_CONTINUE);
-    EXPECT_GT(TimeUtil::TimestampToMicroseconds(renewed.expires_at()),
+    EXPECT_EQ(renewed.action, v1::LEASE_ACTION_CONTINUE);
+    ASSERT_TRUE(renewed.expires_at);
+    EXPECT_GT(std::chrono::duration_cast<std::chrono::microseconds>(
+                  renewed.expires_at->time_since_epoch())
+                  .count(),
               TimeUtil::TimestampToMicroseconds(lease->lease.expires_at()));
 
     EXPECT_THROW(store_->RenewLease("intruder", lease->lease.lease_id()), FailedPrecondition);
@@ -276,11 +279,11 @@ TEST_F(QueueTest, ATrialIsTrainedThenMeasuredOnABoardOfItsType) {
         {v1::OBJECTIVE_ERROR, v1::OBJECTIVE_LATENCY_MS, v1::OBJECTIVE_SRAM_BYTES}, true));
     const std::string trial = store_->InsertTrials(job, testing::SomeTrials(1)).at(0);
 
-    v1::RegisterAgentRequest agent;
-    agent.set_agent_id("lab-1");
-    agent.set_hostname("lab-host");
-    *agent.add_boards() = testing::QemuBoard("lab-1/qemu-0");
-    *agent.add_boards() = testing::QemuBoard("lab-1/f746", "nucleo-f746zg");
+    store::AgentRegistration agent;
+    agent.agent_id = "lab-1";
+    agent.hostname = "lab-host";
+    agent.boards.push_back(testing::QemuBoard("lab-1/qemu-0"));
+    agent.boards.push_back(testing::QemuBoard("lab-1/f746", "nucleo-f746zg"));
     store_->RegisterAgent(agent);
     store_->RegisterAgent(agent);  // idempotent
     EXPECT_EQ(store_->ListBoards().size(), 2u);
@@ -324,7 +327,7 @@ TEST_F(QueueTest, ATrialIsTrainedThenMeasuredOnABoardOfItsType) {
     EXPECT_EQ(store_
                   ->RenewLease("lab-1", measuring->lease.lease_id(), milliseconds(60000),
                                store::LeaseKind::kMeasure)
-                  .action(),
+                  .action,
               v1::LEASE_ACTION_CONTINUE);
     // The task names the job's dataset, whose validation split the agent checks outputs on.
     EXPECT_EQ(measuring->task.dataset().name(), "fashion-mnist");
@@ -380,9 +383,9 @@ TEST_F(QueueTest, AMeasurementThatBreaksALimitKeepsItsFiguresAndEndsTheTrialInfe
     const std::string job = NewJob(testing::Spec(
         {v1::OBJECTIVE_ERROR, v1::OBJECTIVE_LATENCY_MS, v1::OBJECTIVE_SRAM_BYTES}, true));
     const std::string trial = store_->InsertTrials(job, testing::SomeTrials(1)).at(0);
-    v1::RegisterAgentRequest agent;
-    agent.set_agent_id("lab-2");
-    *agent.add_boards() = testing::QemuBoard("lab-2/qemu-0");
+    store::AgentRegistration agent;
+    agent.agent_id = "lab-2";
+    agent.boards.push_back(testing::QemuBoard("lab-2/qemu-0"));
     store_->RegisterAgent(agent);
     const auto lease = store_->ClaimTrial("w", testing::Cpu());
     ASSERT_TRUE(lease);
@@ -444,13 +447,13 @@ TEST_F(QueueTest, AJobThatSkipsMeasurementCompletesItsTrialsAfterTraining) {
 }
 
 TEST_F(QueueTest, BoardsOutOfServiceOrOfAnotherAgentCannotClaim) {
-    v1::RegisterAgentRequest a;
-    a.set_agent_id("a");
-    *a.add_boards() = testing::QemuBoard("a/0");
+    store::AgentRegistration a;
+    a.agent_id = "a";
+    a.boards.push_back(testing::QemuBoard("a/0"));
     store_->RegisterAgent(a);
-    v1::RegisterAgentRequest b;
-    b.set_agent_id("b");
-    *b.add_boards() = testing::QemuBoard("b/0");
+    store::AgentRegistration b;
+    b.agent_id = "b";
+    b.boards.push_back(testing::QemuBoard("b/0"));
     store_->RegisterAgent(b);
 
     EXPECT_THROW(store_->ClaimMeasurement("a", "b/0"), NotFound);
@@ -464,7 +467,7 @@ TEST_F(QueueTest, BoardsOutOfServiceOrOfAnotherAgentCannotClaim) {
     EXPECT_FALSE(store_->ClaimMeasurement("a", "a/0"));  // allowed, nothing to do
 
     // A board the agent stops listing can no longer claim.
-    a.clear_boards();
+    a.boards.clear();
     store_->RegisterAgent(a);
     EXPECT_THROW(store_->ClaimMeasurement("a", "a/0"), FailedPrecondition);
 }
@@ -476,9 +479,9 @@ TEST_F(QueueTest, BoardFaultsSpareTheTrialsAttemptsAndRetireTheBoard) {
     const std::string job =
         store.CreateJob("bob", testing::Spec({v1::OBJECTIVE_ERROR}, true, 2)).job_id();
     const std::string trial = store.InsertTrials(job, testing::SomeTrials(1)).at(0);
-    v1::RegisterAgentRequest agent;
-    agent.set_agent_id("lab");
-    *agent.add_boards() = testing::QemuBoard("lab/0");
+    store::AgentRegistration agent;
+    agent.agent_id = "lab";
+    agent.boards.push_back(testing::QemuBoard("lab/0"));
     store.RegisterAgent(agent);
 
     const auto lease = store.ClaimTrial("w", testing::Cpu());
@@ -500,9 +503,9 @@ TEST_F(QueueTest, BoardFaultsSpareTheTrialsAttemptsAndRetireTheBoard) {
 TEST_F(QueueTest, AModelThatDoesNotFitTheBoardIsInfeasible) {
     const std::string job = NewJob(testing::Spec({v1::OBJECTIVE_ERROR}));
     const std::string trial = store_->InsertTrials(job, testing::SomeTrials(1)).at(0);
-    v1::RegisterAgentRequest agent;
-    agent.set_agent_id("lab");
-    *agent.add_boards() = testing::QemuBoard("lab/0");
+    store::AgentRegistration agent;
+    agent.agent_id = "lab";
+    agent.boards.push_back(testing::QemuBoard("lab/0"));
     store_->RegisterAgent(agent);
     const auto lease = store_->ClaimTrial("w", testing::Cpu());
     store_->CompleteTrial("w", lease->lease.lease_id(), {});
@@ -527,9 +530,9 @@ TEST_F(QueueTest, CancellingStopsLeasedTrialsThroughTheirHeartbeats) {
     EXPECT_EQ(store_->CancelJob(job, "again").state(), v1::JOB_CANCELLING);
     EXPECT_FALSE(store_->ClaimTrial("w2", testing::Cpu()));
 
-    const v1::LeaseHeartbeatResponse stop = store_->RenewLease("w", lease->lease.lease_id());
-    EXPECT_EQ(stop.action(), v1::LEASE_ACTION_STOP);
-    EXPECT_THAT(stop.reason(), HasSubstr("cancelling"));
+    const store::LeaseRenewal stop = store_->RenewLease("w", lease->lease.lease_id());
+    EXPECT_EQ(stop.action, v1::LEASE_ACTION_STOP);
+    EXPECT_THAT(stop.reason, HasSubstr("cancelling"));
     EXPECT_EQ(store_->GetTrial(lease->lease.trial_id()).state(), v1::TRIAL_STALE);
     EXPECT_THROW(store_->CompleteTrial("w", lease->lease.lease_id(), {}), FailedPrecondition);
 

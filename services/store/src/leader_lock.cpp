@@ -24,12 +24,12 @@ constexpr const char* kSessionSetup =
     "set_config('tcp_keepalives_count', '3', false), "
     "set_config('tcp_user_timeout', '15000', false)";
 
-constexpr const char* kTryLock = "SELECT pg_try_advisory_lock($1::bigint)";
+constexpr const char* kTryLock = "SELECT pg_try_advisory_lock($1::bigint) AS locked";
 
 // Held by this session: bigint keys appear split into classid (high 32 bits)
 // and objid (low 32 bits), with objsubid 1.
 constexpr const char* kHeld = R"sql(
-SELECT count(*) FROM pg_locks
+SELECT count(*) AS n FROM pg_locks
 WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
   AND classid::bigint = ($1::bigint >> 32) & 4294967295
   AND objid::bigint = $1::bigint & 4294967295)sql";
@@ -108,7 +108,7 @@ bool LeaderLock::TryAcquire() {
             backend_pid_ = conn_->backendpid();
         }
         pqxx::nontransaction tx(*conn_);
-        held_ = tx.exec_params1(kTryLock, key_)[0].as<bool>();
+        held_ = tx.exec_params1(kTryLock, key_)["locked"].as<bool>();
         return held_;
     } catch (const std::exception& e) {
         Drop();
@@ -122,7 +122,7 @@ bool LeaderLock::Verify() {
     if (!held_ || !conn_) return false;
     try {
         pqxx::nontransaction tx(*conn_);
-        if (tx.exec_params1(kHeld, key_)[0].as<int>() == 1) return true;
+        if (tx.exec_params1(kHeld, key_)["n"].as<int>() == 1) return true;
         spdlog::error("leader lock {:#x}: the session no longer holds it", key_);
     } catch (const std::exception& e) {
         spdlog::warn("leader lock {:#x}: connection failed: {}", key_, e.what());

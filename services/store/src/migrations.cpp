@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 constexpr const char* kAppliedMigrations =
     "SELECT version, name, sha256 FROM schema_migrations ORDER BY version";
 
-constexpr const char* kDigest = "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')";
+constexpr const char* kDigest = "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') AS sha256";
 
 constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, name, sha256) "
@@ -57,7 +57,8 @@ std::map<int, Applied> ReadApplied(pqxx::connection& conn) {
     pqxx::nontransaction tx(conn);
     std::map<int, Applied> applied;
     for (const pqxx::row& r : tx.exec(kAppliedMigrations)) {
-        applied[r[0].as<int>()] = Applied{r[1].as<std::string>(), r[2].as<std::string>()};
+        applied[r["version"].as<int>()] =
+            Applied{r["name"].as<std::string>(), r["sha256"].as<std::string>()};
     }
     return applied;
 }
@@ -104,7 +105,8 @@ MigrationReport Migrate(const std::string& dsn, const MigrateOptions& options) {
             auto it = applied.find(m.version);
             if (it != applied.end()) {
                 pqxx::nontransaction tx(*conn);
-                const std::string digest = tx.exec_params1(kDigest, sql)[0].as<std::string>();
+                const std::string digest =
+                    tx.exec_params1(kDigest, sql)["sha256"].as<std::string>();
                 if (digest != it->second.sha256) {
                     throw FailedPrecondition("migration " + std::string(m.name) +
                                              " differs from the one applied to this database; "
@@ -142,9 +144,12 @@ int SchemaVersion(const std::string& dsn) {
     std::unique_ptr<pqxx::connection> conn = Connect(dsn);
     try {
         pqxx::nontransaction tx(*conn);
-        const pqxx::row exists = tx.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL");
-        if (!exists[0].as<bool>()) return 0;
-        return tx.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
+        const pqxx::row table =
+            tx.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+        if (!table["present"].as<bool>()) return 0;
+        const pqxx::row newest =
+            tx.exec1("SELECT coalesce(max(version), 0) AS version FROM schema_migrations");
+        return newest["version"].as<int>();
     } catch (const std::exception&) {
         RethrowAsError("SchemaVersion");
     }

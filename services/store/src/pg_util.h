@@ -56,6 +56,11 @@ void SetTimestamp(const pqxx::field& us, Message* message,
         google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(us.as<int64_t>());
 }
 
+// Microseconds since the epoch (hilnas_epoch_us, not NULL) as a time point.
+inline std::chrono::system_clock::time_point FromEpochUs(const pqxx::field& us) {
+    return std::chrono::system_clock::time_point(std::chrono::microseconds(us.as<int64_t>()));
+}
+
 std::string ToJson(const google::protobuf::Message& message);
 void FromJson(const std::string& json, google::protobuf::Message* message);
 

@@ -26,23 +26,24 @@ ON CONFLICT (owner, request_id) DO NOTHING
 RETURNING id)sql"};
 
 inline constexpr Query kFindJobByRequest{"find_job_by_request", R"sql(
-SELECT id, spec = $3::jsonb FROM jobs WHERE owner = $1 AND request_id = $2)sql"};
+SELECT id, spec = $3::jsonb AS same_spec FROM jobs WHERE owner = $1 AND request_id = $2)sql"};
 
 inline constexpr Query kLoadJobs{"load_jobs", R"sql(
-SELECT j.id, j.owner, j.spec::text, j.state, j.error, hilnas_epoch_us(j.created_at),
-       hilnas_epoch_us(j.started_at), hilnas_epoch_us(j.finished_at),
-       coalesce(h.hypervolume, 0), coalesce(h.front_size, 0)
+SELECT j.id, j.owner, j.spec::text AS spec, j.state, j.error,
+       hilnas_epoch_us(j.created_at) AS created_us, hilnas_epoch_us(j.started_at) AS started_us,
+       hilnas_epoch_us(j.finished_at) AS finished_us, coalesce(h.hypervolume, 0) AS hypervolume,
+       coalesce(h.front_size, 0) AS front_size
 FROM jobs j
 LEFT JOIN LATERAL (SELECT hypervolume, front_size FROM job_hypervolume
                    WHERE job_id = j.id ORDER BY completed_trials DESC LIMIT 1) h ON true
 WHERE j.id = ANY ($1::uuid[]))sql"};
 
 inline constexpr Query kLoadTrialCounts{"load_trial_counts", R"sql(
-SELECT job_id, state, count(*) FROM trials WHERE job_id = ANY ($1::uuid[]) GROUP BY 1, 2)sql"};
+SELECT job_id, state, count(*) AS n FROM trials WHERE job_id = ANY ($1::uuid[]) GROUP BY 1, 2)sql"};
 
 // $3/$4: the last row of the previous page (NULL for the first page).
 inline constexpr Query kListJobIds{"list_job_ids", R"sql(
-SELECT id, hilnas_epoch_us(created_at) FROM jobs
+SELECT id, hilnas_epoch_us(created_at) AS created_us FROM jobs
 WHERE ($1 = '' OR state = $1) AND ($2 = '' OR owner = $2)
   AND ($3::bigint IS NULL OR (created_at, id) < (hilnas_from_epoch_us($3::bigint), $4::uuid))
 ORDER BY created_at DESC, id DESC
@@ -58,7 +59,7 @@ WHERE id = $1)sql"};
 
 // Every unfinished trial of a job, locked in id order before a job-wide change.
 inline constexpr Query kLockJobTrials{"lock_job_trials", R"sql(
-SELECT id, lease_id IS NOT NULL FROM trials
+SELECT id, lease_id IS NOT NULL AS leased FROM trials
 WHERE job_id = $1 AND state IN ('pending', 'training', 'trained', 'measuring')
 ORDER BY id
 FOR NO KEY UPDATE)sql"};
@@ -74,13 +75,13 @@ inline constexpr Query kReserveTrialNumbers{"reserve_trial_numbers", R"sql(
 UPDATE jobs SET next_trial_number = next_trial_number + $2::integer
 WHERE id = $1 AND state IN ('pending', 'running')
   AND ($3::integer IS NULL OR next_trial_number = $3::integer + 1)
-RETURNING next_trial_number - $2::integer)sql"};
+RETURNING next_trial_number - $2::integer AS first_number)sql"};
 
 inline constexpr Query kJobStateAndLastNumber{"job_state_and_last_number", R"sql(
-SELECT state, next_trial_number - 1 FROM jobs WHERE id = $1)sql"};
+SELECT state, next_trial_number - 1 AS last_number FROM jobs WHERE id = $1)sql"};
 
 inline constexpr Query kCountTrialsOfJob{"count_trials_of_job", R"sql(
-SELECT count(*) FROM trials WHERE job_id = $1 AND id = ANY ($2::uuid[]))sql"};
+SELECT count(*) AS n FROM trials WHERE job_id = $1 AND id = ANY ($2::uuid[]))sql"};
 
 inline constexpr Query kInsertTrials{"insert_trials", R"sql(
 INSERT INTO trials (job_id, number, candidate, parent_trial_id, state_reason)
@@ -95,13 +96,13 @@ ORDER BY number
 LIMIT $4)sql"};
 
 inline constexpr Query kLoadTrials{"load_trials", R"sql(
-SELECT t.id, t.job_id, t.number, coalesce(t.parent_trial_id::text, ''), t.candidate::text,
-       t.state, t.attempts, t.last_error, hilnas_epoch_us(t.created_at),
-       hilnas_epoch_us(t.updated_at),
+SELECT t.id, t.job_id, t.number, coalesce(t.parent_trial_id::text, '') AS parent_trial_id,
+       t.candidate::text AS candidate, t.state, t.attempts, t.last_error,
+       hilnas_epoch_us(t.created_at) AS created_us, hilnas_epoch_us(t.updated_at) AS updated_us,
        CASE WHEN t.state = 'complete'
             THEN EXISTS (SELECT 1 FROM v_pareto_front f
                          WHERE f.job_id = t.job_id AND f.trial_id = t.id)
-            ELSE false END
+            ELSE false END AS on_front
 FROM trials t
 WHERE t.id = ANY ($1::uuid[]))sql"};
 
@@ -119,8 +120,8 @@ SELECT trial_id, board_id, board_type, agent_id, cycles, latency_ms, energy_uj, 
        energy_source, sram_static_bytes, sram_stack_bytes, sram_arena_bytes, sram_bytes,
        flash_text_bytes, flash_rodata_bytes, flash_data_bytes, flash_bytes, outputs_match_host,
        toolchain, firmware_sha256, clock_hz, timing_method, debugger, debugger_version, meter,
-       agent_version, warmup_runs, timed_runs, hilnas_epoch_us(measured_at), latency_p10_ms,
-       latency_p90_ms, outputs_checked, runtime_variant, meter_version
+       agent_version, warmup_runs, timed_runs, hilnas_epoch_us(measured_at) AS measured_us,
+       latency_p10_ms, latency_p90_ms, outputs_checked, runtime_variant, meter_version
 FROM measurements WHERE trial_id = ANY ($1::uuid[]) ORDER BY trial_id, id)sql"};
 
 inline constexpr Query kLoadArtifactRefs{"load_artifact_refs", R"sql(
@@ -168,10 +169,13 @@ SET state = 'training', state_reason = 'leased by ' || $1::text, lease_id = gen_
     lease_expires_at = now() + $3::bigint * interval '1 millisecond'
 FROM next, jobs j
 WHERE t.id = next.id AND j.id = t.job_id
-RETURNING t.id, t.lease_id, t.attempts + 1, hilnas_epoch_us(t.lease_expires_at), t.job_id,
-          t.number, t.candidate::text, coalesce(t.parent_trial_id::text, ''), j.dataset,
+RETURNING t.id, t.lease_id, t.attempts + 1 AS attempt,
+          hilnas_epoch_us(t.lease_expires_at) AS expires_us, t.job_id, t.number,
+          t.candidate::text AS candidate, coalesce(t.parent_trial_id::text, '') AS parent_trial_id,
+          j.dataset,
           jsonb_strip_nulls(jsonb_build_object('dataset', j.spec -> 'dataset',
-                                               'constraints', j.spec -> 'constraints'))::text)sql"};
+                                               'constraints', j.spec -> 'constraints'))::text
+              AS spec_part)sql"};
 
 inline constexpr Query kArtifactRefByKind{"artifact_ref_by_kind", R"sql(
 SELECT id, sha256, size_bytes FROM artifacts WHERE trial_id = $1 AND kind = $2)sql"};
@@ -182,6 +186,7 @@ UPDATE agents SET last_seen_at = now() WHERE id = $1)sql"};
 inline constexpr Query kLockBoard{"lock_board", R"sql(
 SELECT b.agent_id, b.board_type, b.health, b.active,
        coalesce((SELECT t.lease_id::text FROM trials t WHERE t.lease_board_id = b.id LIMIT 1), '')
+           AS busy_lease_id
 FROM boards b WHERE b.id = $1
 FOR NO KEY UPDATE OF b)sql"};
 
@@ -202,10 +207,12 @@ SET state = 'measuring', state_reason = 'measuring on ' || $3::text,
     leased_at = now(), lease_expires_at = now() + $4::bigint * interval '1 millisecond'
 FROM next, jobs j
 WHERE t.id = next.id AND j.id = t.job_id
-RETURNING t.id, t.lease_id, t.attempts + 1, hilnas_epoch_us(t.lease_expires_at), t.job_id,
+RETURNING t.id, t.lease_id, t.attempts + 1 AS attempt,
+          hilnas_epoch_us(t.lease_expires_at) AS expires_us, t.job_id,
           jsonb_strip_nulls(jsonb_build_object('board_type', j.board_type,
                                                'measurement', j.spec -> 'measurement',
-                                               'dataset', j.spec -> 'dataset'))::text)sql"};
+                                               'dataset', j.spec -> 'dataset'))::text
+              AS spec_part)sql"};
 
 // The job of a current or ended lease.
 inline constexpr Query kLeaseJob{"lease_job", R"sql(
@@ -223,8 +230,8 @@ SELECT id, trial_id, kind, sha256, size_bytes, data FROM artifacts WHERE id = $1
 
 // The trial holding a lease, locked, with what its transitions depend on.
 inline constexpr Query kLockLease{"lock_lease", R"sql(
-SELECT t.id, t.job_id, t.lease_owner, t.state, j.state, t.attempts, j.max_attempts, j.measure,
-       coalesce(t.lease_board_id, ''), t.number
+SELECT t.id, t.job_id, t.lease_owner, t.state AS trial_state, j.state AS job_state, t.attempts,
+       j.max_attempts, j.measure, coalesce(t.lease_board_id, '') AS board_id, t.number
 FROM trials t
 JOIN jobs j ON j.id = t.job_id
 WHERE t.lease_id = $1
@@ -236,7 +243,7 @@ SELECT outcome, holder, reason FROM trial_leases WHERE lease_id = $1)sql"};
 inline constexpr Query kExtendLease{"extend_lease", R"sql(
 UPDATE trials SET lease_expires_at = now() + $2::bigint * interval '1 millisecond'
 WHERE id = $1
-RETURNING hilnas_epoch_us(lease_expires_at))sql"};
+RETURNING hilnas_epoch_us(lease_expires_at) AS expires_us)sql"};
 
 // Ends the trial's current lease: records it in trial_leases and moves the
 // trial to $4. $1 trial, $2 outcome, $3 reason, $5 attempts to add, $6 whether
@@ -267,8 +274,8 @@ ORDER BY lease_expires_at
 LIMIT $1)sql"};
 
 inline constexpr Query kLockExpiredLease{"lock_expired_lease", R"sql(
-SELECT t.lease_id, t.state, t.attempts, j.max_attempts, j.state, t.job_id, t.lease_owner,
-       hilnas_epoch_us(t.lease_expires_at)
+SELECT t.lease_id, t.state AS trial_state, t.attempts, j.max_attempts, j.state AS job_state,
+       t.job_id, t.lease_owner, hilnas_epoch_us(t.lease_expires_at) AS expires_us
 FROM trials t
 JOIN jobs j ON j.id = t.job_id
 WHERE t.id = $1 AND t.lease_id IS NOT NULL AND t.lease_expires_at < now()
@@ -347,10 +354,10 @@ SELECT trial_id, number, error, flash_bytes, sram_bytes, latency_ms, energy_uj, 
 FROM v_pareto_front WHERE job_id = $1)sql"};
 
 inline constexpr Query kJobObjectives{"job_objectives", R"sql(
-SELECT array_to_string(objectives, ',') FROM jobs WHERE id = $1)sql"};
+SELECT array_to_string(objectives, ',') AS objectives FROM jobs WHERE id = $1)sql"};
 
 inline constexpr Query kLatestHypervolume{"latest_hypervolume", R"sql(
-SELECT hypervolume, array_to_string(reference_point, ',') FROM job_hypervolume
+SELECT hypervolume, array_to_string(reference_point, ',') AS reference_point FROM job_hypervolume
 WHERE job_id = $1 ORDER BY completed_trials DESC LIMIT 1)sql"};
 
 inline constexpr Query kUpsertHypervolume{"upsert_hypervolume", R"sql(
@@ -367,7 +374,7 @@ SET trial_id = EXCLUDED.trial_id, hypervolume = EXCLUDED.hypervolume,
 // The watermark of a scheduler pass: every transaction below it has ended.
 // Taken before the pass reads anything (see sql/0005_scheduler_changes.sql).
 inline constexpr Query kChangeWatermark{"change_watermark", R"sql(
-SELECT pg_snapshot_xmin(pg_current_snapshot())::text)sql"};
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS watermark)sql"};
 
 inline constexpr Query kAllActiveJobs{"all_active_jobs", R"sql(
 SELECT id FROM jobs WHERE state IN ('pending', 'running') ORDER BY created_at, id)sql"};
@@ -404,7 +411,7 @@ WHERE t.job_id = $1
 ORDER BY o.trial_id, array_position(hilnas_objective_names(), o.objective))sql"};
 
 inline constexpr Query kLatestRecordedFront{"latest_recorded_front", R"sql(
-SELECT completed_trials, coalesce(array_to_string(front_trial_ids, ','), '')
+SELECT completed_trials, coalesce(array_to_string(front_trial_ids, ','), '') AS front_trial_ids
 FROM job_hypervolume WHERE job_id = $1 ORDER BY completed_trials DESC LIMIT 1)sql"};
 
 inline constexpr Query kInsertHypervolumeWithFront{"insert_hypervolume_with_front", R"sql(
@@ -418,10 +425,11 @@ inline constexpr Query kJobExists{"job_exists", R"sql(
 SELECT 1 FROM jobs WHERE id = $1)sql"};
 
 inline constexpr Query kAppendJobEvent{"append_job_event", R"sql(
-SELECT hilnas_append_job_event($1, $2, $3::jsonb))sql"};
+SELECT hilnas_append_job_event($1, $2, $3::jsonb) AS event_id)sql"};
 
 inline constexpr Query kReadJobEvents{"read_job_events", R"sql(
-SELECT event_id, hilnas_epoch_us(created_at), kind, payload::text FROM job_events
+SELECT event_id, hilnas_epoch_us(created_at) AS created_us, kind, payload::text AS payload
+FROM job_events
 WHERE job_id = $1 AND event_id > $2::bigint
 ORDER BY event_id
 LIMIT $3)sql"};

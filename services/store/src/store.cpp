@@ -28,8 +28,12 @@ void SetupConnection(pqxx::connection& conn, const std::string& application_name
         application_name, std::to_string(statement_timeout.count()), std::to_string(idle.count()));
     // A database the migrations have not reached would fail every query obscurely.
     int version = 0;
-    if (tx.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].as<bool>()) {
-        version = tx.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
+    const pqxx::row table =
+        tx.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+    if (table["present"].as<bool>()) {
+        const pqxx::row newest =
+            tx.exec1("SELECT coalesce(max(version), 0) AS version FROM schema_migrations");
+        version = newest["version"].as<int>();
     }
     const int wanted = EmbeddedMigrations().back().version;
     if (version < wanted) {
@@ -93,37 +97,39 @@ void SetCount(v1::TrialCounts* counts, const std::string& state, int n) {
 }
 
 void FillMeasurement(const pqxx::row& r, v1::Measurement* m) {
-    m->set_board_id(r[1].as<std::string>());
-    m->set_board_type(r[2].as<std::string>());
-    m->set_agent_id(r[3].as<std::string>());
-    m->set_cycles(r[4].as<uint64_t>());
-    m->set_latency_ms(r[5].as<double>());
-    if (!r[6].is_null()) m->set_energy_uj(r[6].as<double>());
-    m->set_source(ParseMetricSource(r[7].as<std::string>()));
-    if (!r[8].is_null()) m->set_energy_source(ParseMetricSource(r[8].as<std::string>()));
+    m->set_board_id(r["board_id"].as<std::string>());
+    m->set_board_type(r["board_type"].as<std::string>());
+    m->set_agent_id(r["agent_id"].as<std::string>());
+    m->set_cycles(r["cycles"].as<uint64_t>());
+    m->set_latency_ms(r["latency_ms"].as<double>());
+    if (!r["energy_uj"].is_null()) m->set_energy_uj(r["energy_uj"].as<double>());
+    m->set_source(ParseMetricSource(r["source"].as<std::string>()));
+    if (!r["energy_source"].is_null()) {
+        m->set_energy_source(ParseMetricSource(r["energy_source"].as<std::string>()));
+    }
     v1::SramUsage* sram = m->mutable_sram();
-    sram->set_static_bytes(r[9].as<int64_t>());
-    sram->set_stack_bytes(r[10].as<int64_t>());
-    sram->set_arena_bytes(r[11].as<int64_t>());
-    sram->set_total_bytes(r[12].as<int64_t>());
+    sram->set_static_bytes(r["sram_static_bytes"].as<int64_t>());
+    sram->set_stack_bytes(r["sram_stack_bytes"].as<int64_t>());
+    sram->set_arena_bytes(r["sram_arena_bytes"].as<int64_t>());
+    sram->set_total_bytes(r["sram_bytes"].as<int64_t>());
     v1::FlashUsage* flash = m->mutable_flash();
-    flash->set_text_bytes(r[13].as<int64_t>());
-    flash->set_rodata_bytes(r[14].as<int64_t>());
-    flash->set_data_bytes(r[15].as<int64_t>());
-    flash->set_total_bytes(r[16].as<int64_t>());
-    m->set_outputs_match_host(r[17].as<bool>());
+    flash->set_text_bytes(r["flash_text_bytes"].as<int64_t>());
+    flash->set_rodata_bytes(r["flash_rodata_bytes"].as<int64_t>());
+    flash->set_data_bytes(r["flash_data_bytes"].as<int64_t>());
+    flash->set_total_bytes(r["flash_bytes"].as<int64_t>());
+    m->set_outputs_match_host(r["outputs_match_host"].as<bool>());
     v1::Provenance* p = m->mutable_provenance();
-    p->set_toolchain(r[18].as<std::string>());
-    p->set_firmware_sha256(r[19].as<std::string>());
-    p->set_clock_hz(r[20].as<int64_t>());
-    p->set_timing_method(r[21].as<std::string>());
-    p->set_debugger(r[22].as<std::string>());
-    p->set_debugger_version(r[23].as<std::string>());
-    p->set_meter(r[24].as<std::string>());
-    p->set_agent_version(r[25].as<std::string>());
-    p->set_warmup_runs(r[26].as<int>());
-    p->set_timed_runs(r[27].as<int>());
-    SetTimestamp(r[28], m, &v1::Measurement::mutable_measured_at);
+    p->set_toolchain(r["toolchain"].as<std::string>());
+    p->set_firmware_sha256(r["firmware_sha256"].as<std::string>());
+    p->set_clock_hz(r["clock_hz"].as<int64_t>());
+    p->set_timing_method(r["timing_method"].as<std::string>());
+    p->set_debugger(r["debugger"].as<std::string>());
+    p->set_debugger_version(r["debugger_version"].as<std::string>());
+    p->set_meter(r["meter"].as<std::string>());
+    p->set_agent_version(r["agent_version"].as<std::string>());
+    p->set_warmup_runs(r["warmup_runs"].as<int>());
+    p->set_timed_runs(r["timed_runs"].as<int>());
+    SetTimestamp(r["measured_us"], m, &v1::Measurement::mutable_measured_at);
     if (!r["latency_p10_ms"].is_null()) m->set_latency_p10_ms(r["latency_p10_ms"].as<double>());
     if (!r["latency_p90_ms"].is_null()) m->set_latency_p90_ms(r["latency_p90_ms"].as<double>());
     m->set_outputs_checked(r["outputs_checked"].as<int>());
@@ -182,23 +188,23 @@ std::vector<v1::Job> LoadJobs(pqxx::work& tx, const std::vector<std::string>& id
     std::map<std::string, v1::Job> by_id;
     for (const pqxx::row& r : Exec(tx, sql::kLoadJobs, array)) {
         v1::Job job;
-        job.set_job_id(r[0].as<std::string>());
-        job.set_owner(r[1].as<std::string>());
-        FromJson(r[2].as<std::string>(), job.mutable_spec());
-        job.set_state(ParseJobState(r[3].as<std::string>()));
-        job.set_error(r[4].as<std::string>());
-        SetTimestamp(r[5], &job, &v1::Job::mutable_created_at);
-        SetTimestamp(r[6], &job, &v1::Job::mutable_started_at);
-        SetTimestamp(r[7], &job, &v1::Job::mutable_finished_at);
-        job.set_hypervolume(r[8].as<double>());
-        job.set_front_size(r[9].as<int>());
+        job.set_job_id(r["id"].as<std::string>());
+        job.set_owner(r["owner"].as<std::string>());
+        FromJson(r["spec"].as<std::string>(), job.mutable_spec());
+        job.set_state(ParseJobState(r["state"].as<std::string>()));
+        job.set_error(r["error"].as<std::string>());
+        SetTimestamp(r["created_us"], &job, &v1::Job::mutable_created_at);
+        SetTimestamp(r["started_us"], &job, &v1::Job::mutable_started_at);
+        SetTimestamp(r["finished_us"], &job, &v1::Job::mutable_finished_at);
+        job.set_hypervolume(r["hypervolume"].as<double>());
+        job.set_front_size(r["front_size"].as<int>());
         job.mutable_trials();  // present even when the job has none
         by_id.emplace(job.job_id(), std::move(job));
     }
     for (const pqxx::row& r : Exec(tx, sql::kLoadTrialCounts, array)) {
-        auto it = by_id.find(r[0].as<std::string>());
+        auto it = by_id.find(r["job_id"].as<std::string>());
         if (it != by_id.end()) {
-            SetCount(it->second.mutable_trials(), r[1].as<std::string>(), r[2].as<int>());
+            SetCount(it->second.mutable_trials(), r["state"].as<std::string>(), r["n"].as<int>());
         }
     }
     std::vector<v1::Job> jobs;
@@ -215,17 +221,17 @@ std::vector<v1::Trial> LoadTrials(pqxx::work& tx, const std::vector<std::string>
     std::map<std::string, v1::Trial> by_id;
     for (const pqxx::row& r : Exec(tx, sql::kLoadTrials, array)) {
         v1::Trial trial;
-        trial.set_trial_id(r[0].as<std::string>());
-        trial.set_job_id(r[1].as<std::string>());
-        trial.set_number(r[2].as<int>());
-        trial.set_parent_trial_id(r[3].as<std::string>());
-        FromJson(r[4].as<std::string>(), trial.mutable_candidate());
-        trial.set_state(ParseTrialState(r[5].as<std::string>()));
-        trial.set_attempts(r[6].as<int>());
-        trial.set_last_error(r[7].as<std::string>());
-        SetTimestamp(r[8], &trial, &v1::Trial::mutable_created_at);
-        SetTimestamp(r[9], &trial, &v1::Trial::mutable_updated_at);
-        trial.set_on_front(r[10].as<bool>());
+        trial.set_trial_id(r["id"].as<std::string>());
+        trial.set_job_id(r["job_id"].as<std::string>());
+        trial.set_number(r["number"].as<int>());
+        trial.set_parent_trial_id(r["parent_trial_id"].as<std::string>());
+        FromJson(r["candidate"].as<std::string>(), trial.mutable_candidate());
+        trial.set_state(ParseTrialState(r["state"].as<std::string>()));
+        trial.set_attempts(r["attempts"].as<int>());
+        trial.set_last_error(r["last_error"].as<std::string>());
+        SetTimestamp(r["created_us"], &trial, &v1::Trial::mutable_created_at);
+        SetTimestamp(r["updated_us"], &trial, &v1::Trial::mutable_updated_at);
+        trial.set_on_front(r["on_front"].as<bool>());
         by_id.emplace(trial.trial_id(), std::move(trial));
     }
     auto find = [&](const pqxx::field& id) -> v1::Trial* {
@@ -233,32 +239,32 @@ std::vector<v1::Trial> LoadTrials(pqxx::work& tx, const std::vector<std::string>
         return it == by_id.end() ? nullptr : &it->second;
     };
     for (const pqxx::row& r : Exec(tx, sql::kLoadMetrics, array)) {
-        if (v1::Trial* t = find(r[0])) {
+        if (v1::Trial* t = find(r["trial_id"])) {
             v1::Metric* m = t->add_metrics();
-            m->set_name(r[1].as<std::string>());
-            m->set_value(r[2].as<double>());
-            m->set_source(ParseMetricSource(r[3].as<std::string>()));
+            m->set_name(r["name"].as<std::string>());
+            m->set_value(r["value"].as<double>());
+            m->set_source(ParseMetricSource(r["source"].as<std::string>()));
         }
     }
     for (const pqxx::row& r : Exec(tx, sql::kLoadObjectives, array)) {
-        if (v1::Trial* t = find(r[0])) {
+        if (v1::Trial* t = find(r["trial_id"])) {
             v1::ObjectiveValue* o = t->add_objectives();
-            o->set_objective(ParseObjective(r[1].as<std::string>()));
-            o->set_value(r[2].as<double>());
-            o->set_source(ParseMetricSource(r[3].as<std::string>()));
+            o->set_objective(ParseObjective(r["objective"].as<std::string>()));
+            o->set_value(r["value"].as<double>());
+            o->set_source(ParseMetricSource(r["source"].as<std::string>()));
         }
     }
     for (const pqxx::row& r : Exec(tx, sql::kLoadMeasurements, array)) {
-        if (v1::Trial* t = find(r[0])) FillMeasurement(r, t->add_measurements());
+        if (v1::Trial* t = find(r["trial_id"])) FillMeasurement(r, t->add_measurements());
     }
     for (const pqxx::row& r : Exec(tx, sql::kLoadArtifactRefs, array)) {
-        if (v1::Trial* t = find(r[1])) {
+        if (v1::Trial* t = find(r["trial_id"])) {
             v1::ArtifactRef* a = t->add_artifacts();
-            a->set_artifact_id(r[0].as<std::string>());
-            a->set_trial_id(r[1].as<std::string>());
-            a->set_kind(ParseArtifactKind(r[2].as<std::string>()));
-            a->set_sha256(r[3].as<std::string>());
-            a->set_size_bytes(r[4].as<int64_t>());
+            a->set_artifact_id(r["id"].as<std::string>());
+            a->set_trial_id(r["trial_id"].as<std::string>());
+            a->set_kind(ParseArtifactKind(r["kind"].as<std::string>()));
+            a->set_sha256(r["sha256"].as<std::string>());
+            a->set_size_bytes(r["size_bytes"].as<int64_t>());
         }
     }
     std::vector<v1::Trial> trials;
@@ -289,15 +295,15 @@ v1::Job Store::CreateJob(const std::string& owner, const v1::JobSpec& spec,
             tx, sql::kInsertJob, spec.name(), owner, NullIfEmpty(request_id), json, dataset,
             spec.board_type(), TextArray(objectives), !spec.measurement().skip(), max_attempts);
         if (!inserted.empty()) {
-            id = inserted[0][0].as<std::string>();
+            id = inserted[0]["id"].as<std::string>();
         } else {
             // The request_id was used before: the same spec is the same job.
             const pqxx::row existing =
                 tx.exec_prepared1(sql::kFindJobByRequest.name, owner, request_id, json);
-            if (!existing[1].as<bool>()) {
+            if (!existing["same_spec"].as<bool>()) {
                 throw AlreadyExists("was used before with a different spec", "request_id");
             }
-            id = existing[0].as<std::string>();
+            id = existing["id"].as<std::string>();
         }
         return LoadJobs(tx, {id}).at(0);
     });
@@ -335,12 +341,12 @@ JobPage Store::ListJobs(const JobFilter& filter, int page_size, const std::strin
         std::vector<std::string> ids;
         JobPage page;
         for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
-            ids.push_back(rows[i][0].as<std::string>());
+            ids.push_back(rows[i]["id"].as<std::string>());
         }
         if (static_cast<int>(rows.size()) > size) {
             const pqxx::row& last = rows[size - 1];
-            page.next_page_token =
-                EncodePageToken('j', last[1].as<std::string>() + ":" + last[0].as<std::string>());
+            page.next_page_token = EncodePageToken(
+                'j', last["created_us"].as<std::string>() + ":" + last["id"].as<std::string>());
         }
         page.jobs = LoadJobs(tx, ids);
         return page;
@@ -357,7 +363,7 @@ v1::Job Store::SetJobState(const std::string& job_id, v1::JobState state,
     return impl_->Transact("SetJobState", [&](pqxx::work& tx) {
         const pqxx::result job = Exec(tx, sql::kLockJob, job_id);
         if (job.empty()) throw NotFound("no job " + job_id, "job_id");
-        const std::string from = job[0][0].as<std::string>();
+        const std::string from = job[0]["state"].as<std::string>();
         if (from != to) {
             if (state != v1::JOB_RUNNING) {
                 Exec(tx, sql::kLockJobTrials, job_id);
@@ -376,7 +382,7 @@ v1::Job Store::CancelJob(const std::string& job_id, const std::string& reason) {
     return impl_->Transact("CancelJob", [&](pqxx::work& tx) {
         const pqxx::result job = Exec(tx, sql::kLockJob, job_id);
         if (job.empty()) throw NotFound("no job " + job_id, "job_id");
-        const std::string state = job[0][0].as<std::string>();
+        const std::string state = job[0]["state"].as<std::string>();
         if (state == "cancelled" || state == "completed" || state == "failed") {
             throw FailedPrecondition("job " + job_id + " has already finished (" + state + ")");
         }
@@ -385,7 +391,7 @@ v1::Job Store::CancelJob(const std::string& job_id, const std::string& reason) {
             // count of leased ones and the job's new state.
             int leased = 0;
             for (const pqxx::row& r : Exec(tx, sql::kLockJobTrials, job_id)) {
-                if (r[1].as<bool>()) ++leased;
+                if (r["leased"].as<bool>()) ++leased;
             }
             Exec(tx, sql::kStaleUnleasedTrials, job_id, "job " + why);
             Exec(tx, sql::kSetJobState, job_id, leased > 0 ? "cancelling" : "cancelled", why);
@@ -426,19 +432,20 @@ std::vector<std::string> Store::InsertTrials(const std::string& job_id,
         if (reserved.empty()) {
             const pqxx::result job = Exec(tx, sql::kJobStateAndLastNumber, job_id);
             if (job.empty()) throw NotFound("no job " + job_id, "job_id");
-            const std::string state = job[0][0].as<std::string>();
+            const std::string state = job[0]["state"].as<std::string>();
             if (state != "pending" && state != "running") {
                 throw FailedPrecondition("job " + job_id + " has stopped; it takes no new trials");
             }
-            throw FailedPrecondition(
-                "job " + job_id + " has trials up to number " + job[0][1].as<std::string>() +
-                ", not " + std::to_string(after_number.value_or(0)) + ": it changed meanwhile");
+            throw FailedPrecondition("job " + job_id + " has trials up to number " +
+                                     job[0]["last_number"].as<std::string>() + ", not " +
+                                     std::to_string(after_number.value_or(0)) +
+                                     ": it changed meanwhile");
         }
-        const int first = reserved[0][0].as<int>();
+        const int first = reserved[0]["first_number"].as<int>();
         if (!distinct_parents.empty()) {
             const std::vector<std::string> wanted(distinct_parents.begin(), distinct_parents.end());
             const int found =
-                Exec(tx, sql::kCountTrialsOfJob, job_id, TextArray(wanted))[0][0].as<int>();
+                Exec(tx, sql::kCountTrialsOfJob, job_id, TextArray(wanted))[0]["n"].as<int>();
             if (found != static_cast<int>(wanted.size())) {
                 throw NotFound("a parent is not a trial of job " + job_id, "parent_trial_id");
             }
@@ -458,7 +465,8 @@ std::vector<std::string> Store::InsertTrials(const std::string& job_id,
                                                          parents.begin() + end);
             for (const pqxx::row& r : Exec(tx, sql::kInsertTrials, job_id, numbers,
                                            TextArray(chunk_candidates), TextArray(chunk_parents))) {
-                ids.at(static_cast<size_t>(r[1].as<int>() - first)) = r[0].as<std::string>();
+                ids.at(static_cast<size_t>(r["number"].as<int>() - first)) =
+                    r["id"].as<std::string>();
             }
         }
         return ids;
@@ -503,11 +511,11 @@ TrialPage Store::ListTrials(const std::string& job_id, v1::TrialState state, int
         std::vector<std::string> ids;
         TrialPage page;
         for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
-            ids.push_back(rows[i][0].as<std::string>());
+            ids.push_back(rows[i]["id"].as<std::string>());
         }
         if (static_cast<int>(rows.size()) > size) {
             page.next_page_token =
-                EncodePageToken('t', job_id + ":" + rows[size - 1][1].as<std::string>());
+                EncodePageToken('t', job_id + ":" + rows[size - 1]["number"].as<std::string>());
         }
         page.trials = LoadTrials(tx, ids);
         return page;
@@ -520,7 +528,7 @@ void Store::MarkTrialInfeasible(const std::string& trial_id, const std::string& 
     impl_->Transact("MarkTrialInfeasible", [&](pqxx::work& tx) {
         const pqxx::result trial = Exec(tx, sql::kLockTrial, trial_id);
         if (trial.empty()) throw NotFound("no trial " + trial_id, "trial_id");
-        const std::string state = trial[0][0].as<std::string>();
+        const std::string state = trial[0]["state"].as<std::string>();
         if (state != "pending") {
             throw FailedPrecondition("trial " + trial_id + " is " + state + ", not pending");
         }

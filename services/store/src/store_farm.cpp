@@ -8,10 +8,6 @@ namespace hilnas::store {
 
 namespace {
 
-std::chrono::system_clock::time_point FromEpochUs(const pqxx::field& us) {
-    return std::chrono::system_clock::time_point(std::chrono::microseconds(us.as<int64_t>()));
-}
-
 std::chrono::system_clock::time_point DatabaseNow(pqxx::work& tx) {
     return FromEpochUs(Exec(tx, sql::kDatabaseNow).front()["now_us"]);
 }

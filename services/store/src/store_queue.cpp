@@ -23,10 +23,10 @@ std::string DescribeEndedLease(const std::string& outcome) {
 }
 
 void FillLease(v1::Lease* lease, const pqxx::row& r) {
-    lease->set_trial_id(r[0].as<std::string>());
-    lease->set_lease_id(r[1].as<std::string>());
-    lease->set_attempt(r[2].as<int>());
-    *lease->mutable_expires_at() = TimeUtil::MicrosecondsToTimestamp(r[3].as<int64_t>());
+    lease->set_trial_id(r["id"].as<std::string>());
+    lease->set_lease_id(r["lease_id"].as<std::string>());
+    lease->set_attempt(r["attempt"].as<int>());
+    *lease->mutable_expires_at() = TimeUtil::MicrosecondsToTimestamp(r["expires_us"].as<int64_t>());
 }
 
 std::string AttemptText(int attempt, int max_attempts) {
@@ -112,21 +112,21 @@ HeldLease LockLease(pqxx::work& tx, const std::string& holder, const std::string
         const pqxx::result ended = Exec(tx, sql::kEndedLease, lease_id);
         if (ended.empty()) throw NotFound("no lease " + lease_id, "lease_id");
         throw FailedPrecondition("lease " + lease_id + " is no longer held: " +
-                                 DescribeEndedLease(ended[0][0].as<std::string>()));
+                                 DescribeEndedLease(ended[0]["outcome"].as<std::string>()));
     }
     const pqxx::row& r = rows[0];
     HeldLease lease;
     lease.lease_id = lease_id;
-    lease.trial_id = r[0].as<std::string>();
-    lease.job_id = r[1].as<std::string>();
-    lease.holder = r[2].as<std::string>();
-    lease.trial_state = r[3].as<std::string>();
-    lease.job_state = r[4].as<std::string>();
-    lease.attempts = r[5].as<int>();
-    lease.max_attempts = r[6].as<int>();
-    lease.measure = r[7].as<bool>();
-    lease.board_id = r[8].as<std::string>();
-    lease.number = r[9].as<int>();
+    lease.trial_id = r["id"].as<std::string>();
+    lease.job_id = r["job_id"].as<std::string>();
+    lease.holder = r["lease_owner"].as<std::string>();
+    lease.trial_state = r["trial_state"].as<std::string>();
+    lease.job_state = r["job_state"].as<std::string>();
+    lease.attempts = r["attempts"].as<int>();
+    lease.max_attempts = r["max_attempts"].as<int>();
+    lease.measure = r["measure"].as<bool>();
+    lease.board_id = r["board_id"].as<std::string>();
+    lease.number = r["number"].as<int>();
     if (lease.holder != holder) {
         throw FailedPrecondition("lease " + lease_id + " is not held by '" + holder + "'");
     }
@@ -148,7 +148,7 @@ v1::TrialState EndLease(pqxx::work& tx, const HeldLease& lease, const char* outc
     const pqxx::result rows =
         Exec(tx, sql::kEndLease, lease.trial_id, outcome, reason, state, add_attempts, is_error);
     if (rows.size() != 1) throw Internal("lease " + lease.lease_id + " vanished while held");
-    return ParseTrialState(rows[0][0].as<std::string>());
+    return ParseTrialState(rows[0]["state"].as<std::string>());
 }
 
 std::string StopForStoppedJob(pqxx::work& tx, const HeldLease& lease) {
@@ -157,25 +157,23 @@ std::string StopForStoppedJob(pqxx::work& tx, const HeldLease& lease) {
     return reason;
 }
 
-v1::LeaseHeartbeatResponse Store::RenewLease(const std::string& holder_id,
-                                             const std::string& lease_id,
-                                             std::chrono::milliseconds lease,
-                                             std::optional<LeaseKind> kind) {
+LeaseRenewal Store::RenewLease(const std::string& holder_id, const std::string& lease_id,
+                               std::chrono::milliseconds lease, std::optional<LeaseKind> kind) {
     RequireNonEmpty(holder_id, "holder_id");
     CheckUuid(lease_id, "lease_id");
     const int64_t millis = impl_->LeaseMillis(lease);
     return impl_->Transact("RenewLease", [&](pqxx::work& tx) {
         const HeldLease held = LockLease(tx, holder_id, lease_id, kind ? &*kind : nullptr);
-        v1::LeaseHeartbeatResponse response;
+        LeaseRenewal renewal;
         if (!held.job_active()) {
-            response.set_action(v1::LEASE_ACTION_STOP);
-            response.set_reason(StopForStoppedJob(tx, held));
-            return response;
+            renewal.action = v1::LEASE_ACTION_STOP;
+            renewal.reason = StopForStoppedJob(tx, held);
+            return renewal;
         }
         const pqxx::row r = tx.exec_prepared1(sql::kExtendLease.name, held.trial_id, millis);
-        *response.mutable_expires_at() = TimeUtil::MicrosecondsToTimestamp(r[0].as<int64_t>());
-        response.set_action(v1::LEASE_ACTION_CONTINUE);
-        return response;
+        renewal.expires_at = FromEpochUs(r["expires_us"]);
+        renewal.action = v1::LEASE_ACTION_CONTINUE;
+        return renewal;
     });
 }
 
@@ -223,26 +221,26 @@ std::optional<TrialLease> Store::ClaimTrial(const std::string& worker_id,
         TrialLease claimed;
         FillLease(&claimed.lease, r);
         v1::TrainingTask& task = claimed.task;
-        task.set_job_id(r[4].as<std::string>());
-        task.set_trial_id(r[0].as<std::string>());
-        task.set_trial_number(r[5].as<int>());
-        FromJson(r[6].as<std::string>(), task.mutable_candidate());
+        task.set_job_id(r["job_id"].as<std::string>());
+        task.set_trial_id(r["id"].as<std::string>());
+        task.set_trial_number(r["number"].as<int>());
+        FromJson(r["candidate"].as<std::string>(), task.mutable_candidate());
         v1::JobSpec part;  // the spec's dataset and constraints
-        FromJson(r[9].as<std::string>(), &part);
+        FromJson(r["spec_part"].as<std::string>(), &part);
         *task.mutable_dataset() = part.dataset();
-        task.mutable_dataset()->set_name(r[8].as<std::string>());
+        task.mutable_dataset()->set_name(r["dataset"].as<std::string>());
         *task.mutable_constraints() = part.constraints();
-        const std::string parent = r[7].as<std::string>();
+        const std::string parent = r["parent_trial_id"].as<std::string>();
         if (!parent.empty()) {
             const pqxx::result ckpt = Exec(tx, sql::kArtifactRefByKind, parent,
                                            ArtifactKindName(v1::ARTIFACT_CHECKPOINT));
             if (!ckpt.empty()) {
                 v1::ArtifactRef* ref = task.mutable_parent_checkpoint();
-                ref->set_artifact_id(ckpt[0][0].as<std::string>());
+                ref->set_artifact_id(ckpt[0]["id"].as<std::string>());
                 ref->set_trial_id(parent);
                 ref->set_kind(v1::ARTIFACT_CHECKPOINT);
-                ref->set_sha256(ckpt[0][1].as<std::string>());
-                ref->set_size_bytes(ckpt[0][2].as<int64_t>());
+                ref->set_sha256(ckpt[0]["sha256"].as<std::string>());
+                ref->set_size_bytes(ckpt[0]["size_bytes"].as<int64_t>());
             }
         }
         return claimed;
@@ -322,19 +320,19 @@ std::optional<MeasurementLease> Store::ClaimMeasurement(const std::string& agent
                 throw NotFound("no agent " + agent_id + " (register it first)", "agent_id");
             }
             const pqxx::result board = Exec(tx, sql::kLockBoard, board_id);
-            if (board.empty() || board[0][0].as<std::string>() != agent_id) {
+            if (board.empty() || board[0]["agent_id"].as<std::string>() != agent_id) {
                 throw NotFound("agent " + agent_id + " has no board " + board_id, "board_id");
             }
-            const std::string board_type = board[0][1].as<std::string>();
-            const std::string health = board[0][2].as<std::string>();
-            if (!board[0][3].as<bool>()) {
+            const std::string board_type = board[0]["board_type"].as<std::string>();
+            const std::string health = board[0]["health"].as<std::string>();
+            if (!board[0]["active"].as<bool>()) {
                 throw FailedPrecondition("board " + board_id + " is no longer registered");
             }
             if (health != "good" && health != "unknown") {
                 throw FailedPrecondition("board " + board_id + " is out of service (" + health +
                                          ")");
             }
-            const std::string busy = board[0][4].as<std::string>();
+            const std::string busy = board[0]["busy_lease_id"].as<std::string>();
             if (!busy.empty()) {
                 throw FailedPrecondition("board " + board_id +
                                          " is already measuring under lease " + busy);
@@ -347,10 +345,10 @@ std::optional<MeasurementLease> Store::ClaimMeasurement(const std::string& agent
             claimed.board_id = board_id;
             FillLease(&claimed.lease, r);
             v1::MeasurementTask& task = claimed.task;
-            task.set_job_id(r[4].as<std::string>());
-            task.set_trial_id(r[0].as<std::string>());
+            task.set_job_id(r["job_id"].as<std::string>());
+            task.set_trial_id(r["id"].as<std::string>());
             v1::JobSpec part;  // the spec's board type and measurement settings
-            FromJson(r[5].as<std::string>(), &part);
+            FromJson(r["spec_part"].as<std::string>(), &part);
             task.set_board_type(part.board_type());
             *task.mutable_settings() = part.measurement();
             *task.mutable_dataset() = part.dataset();
@@ -358,8 +356,8 @@ std::optional<MeasurementLease> Store::ClaimMeasurement(const std::string& agent
                                             ArtifactKindName(v1::ARTIFACT_INT8_MODEL));
             if (!model.empty()) {
                 task.mutable_model()->set_kind(v1::ARTIFACT_INT8_MODEL);
-                task.mutable_model()->set_sha256(model[0][3].as<std::string>());
-                task.mutable_model()->set_data(pqxx::binarystring(model[0][5]).str());
+                task.mutable_model()->set_sha256(model[0]["sha256"].as<std::string>());
+                task.mutable_model()->set_data(pqxx::binarystring(model[0]["data"]).str());
             }
             return claimed;
         });
@@ -398,7 +396,7 @@ v1::TrialState Store::CompleteMeasurement(const std::string& agent_id, const std
             return v1::TRIAL_STALE;
         }
         const pqxx::result board = Exec(tx, sql::kLockBoard, held.board_id);
-        const std::string board_type = board.at(0)[1].as<std::string>();
+        const std::string board_type = board.at(0)["board_type"].as<std::string>();
         const v1::Provenance& p = m.provenance();
         Exec(tx, sql::kInsertMeasurement, held.trial_id, held.board_id, board_type, agent_id,
              static_cast<int64_t>(m.cycles()), FormatDouble(m.latency_ms()),
@@ -461,7 +459,7 @@ v1::Job Store::JobOfLease(const std::string& lease_id) {
     const std::string job_id = impl_->Transact("JobOfLease", [&](pqxx::work& tx) {
         const pqxx::result r = Exec(tx, sql::kLeaseJob, lease_id);
         if (r.empty()) throw NotFound("no lease " + lease_id, "lease_id");
-        return r[0][0].as<std::string>();
+        return r[0]["job_id"].as<std::string>();
     });
     return GetJob(job_id);
 }
@@ -474,7 +472,7 @@ ReapReport Store::ReapExpiredLeases(int limit) {
     const std::vector<std::string> ids = impl_->Transact("ReapExpiredLeases", [&](pqxx::work& tx) {
         std::vector<std::string> out;
         for (const pqxx::row& r : Exec(tx, sql::kExpiredLeaseTrials, limit)) {
-            out.push_back(r[0].as<std::string>());
+            out.push_back(r["id"].as<std::string>());
         }
         return out;
     });
@@ -487,14 +485,14 @@ ReapReport Store::ReapExpiredLeases(int limit) {
                 if (rows.empty()) return std::nullopt;
                 const pqxx::row& r = rows[0];
                 HeldLease held;
-                held.lease_id = r[0].as<std::string>();
+                held.lease_id = r["lease_id"].as<std::string>();
                 held.trial_id = trial_id;
-                held.trial_state = r[1].as<std::string>();
-                held.attempts = r[2].as<int>();
-                held.max_attempts = r[3].as<int>();
-                held.job_state = r[4].as<std::string>();
-                held.job_id = r[5].as<std::string>();
-                held.holder = r[6].as<std::string>();
+                held.trial_state = r["trial_state"].as<std::string>();
+                held.attempts = r["attempts"].as<int>();
+                held.max_attempts = r["max_attempts"].as<int>();
+                held.job_state = r["job_state"].as<std::string>();
+                held.job_id = r["job_id"].as<std::string>();
+                held.holder = r["lease_owner"].as<std::string>();
                 ReapedLease out{held.lease_id, trial_id, held.job_id, v1::TRIAL_STATE_UNSPECIFIED,
                                 ""};
                 const std::string what = "lease held by " + held.holder + " expired";
@@ -517,7 +515,7 @@ ReapReport Store::ReapExpiredLeases(int limit) {
     report.cancelled_jobs = impl_->Transact("ReapExpiredLeases", [&](pqxx::work& tx) {
         std::vector<std::string> out;
         for (const pqxx::row& r : Exec(tx, sql::kFinishCancellations)) {
-            out.push_back(r[0].as<std::string>());
+            out.push_back(r["id"].as<std::string>());
         }
         return out;
     });

@@ -29,12 +29,12 @@ bool IsLowerHex64(const std::string& s) {
 
 StoredArtifact ArtifactFromRow(const pqxx::row& r) {
     StoredArtifact out;
-    out.ref.set_artifact_id(r[0].as<std::string>());
-    out.ref.set_trial_id(r[1].as<std::string>());
-    out.ref.set_kind(ParseArtifactKind(r[2].as<std::string>()));
-    out.ref.set_sha256(r[3].as<std::string>());
-    out.ref.set_size_bytes(r[4].as<int64_t>());
-    out.data = pqxx::binarystring(r[5]).str();
+    out.ref.set_artifact_id(r["id"].as<std::string>());
+    out.ref.set_trial_id(r["trial_id"].as<std::string>());
+    out.ref.set_kind(ParseArtifactKind(r["kind"].as<std::string>()));
+    out.ref.set_sha256(r["sha256"].as<std::string>());
+    out.ref.set_size_bytes(r["size_bytes"].as<int64_t>());
+    out.data = pqxx::binarystring(r["data"]).str();
     return out;
 }
 
@@ -53,7 +53,7 @@ void RequireJob(pqxx::work& tx, const std::string& job_id) {
 void RequireTrialOfJob(pqxx::work& tx, const std::string& trial_id, const std::string& job_id) {
     const pqxx::result trial = Exec(tx, sql::kTrialJob, trial_id);
     if (trial.empty()) throw NotFound("no trial " + trial_id, "trial_id");
-    if (trial[0][0].as<std::string>() != job_id) {
+    if (trial[0]["job_id"].as<std::string>() != job_id) {
         throw InvalidArgument("trial " + trial_id + " is not of job " + job_id, "trial_id");
     }
 }
@@ -169,17 +169,17 @@ v1::ArtifactRef InsertArtifact(pqxx::work& tx, const std::string& trial_id,
     const pqxx::row r =
         tx.exec_prepared1(sql::kInsertArtifact.name, trial_id, kind,
                           pqxx::binarystring(artifact.data().data(), artifact.data().size()));
-    const std::string sha256 = r[1].as<std::string>();
+    const std::string sha256 = r["sha256"].as<std::string>();
     if (!artifact.sha256().empty() && artifact.sha256() != sha256) {
         throw InvalidArgument("does not match the bytes (their sha256 is " + sha256 + ")",
                               "sha256");
     }
     v1::ArtifactRef ref;
-    ref.set_artifact_id(r[0].as<std::string>());
+    ref.set_artifact_id(r["id"].as<std::string>());
     ref.set_trial_id(trial_id);
     ref.set_kind(artifact.kind());
     ref.set_sha256(sha256);
-    ref.set_size_bytes(r[2].as<int64_t>());
+    ref.set_size_bytes(r["size_bytes"].as<int64_t>());
     return ref;
 }
 
@@ -243,7 +243,7 @@ v1::ParetoFront Store::GetParetoFront(const std::string& job_id) {
         if (job.empty()) throw NotFound("no job " + job_id, "job_id");
         v1::ParetoFront front;
         front.set_job_id(job_id);
-        const std::vector<std::string> names = SplitCsv(job[0][0].as<std::string>());
+        const std::vector<std::string> names = SplitCsv(job[0]["objectives"].as<std::string>());
         for (const std::string& name : names) front.add_objectives(ParseObjective(name));
         // Ordered by the job's first objective: the view's column of that name.
         const std::string& first = names.at(0);
@@ -265,8 +265,8 @@ v1::ParetoFront Store::GetParetoFront(const std::string& job_id) {
         for (v1::Trial& trial : LoadTrials(tx, ids)) *front.add_trials() = std::move(trial);
         const pqxx::result hv = Exec(tx, sql::kLatestHypervolume, job_id);
         if (!hv.empty()) {
-            front.set_hypervolume(hv[0][0].as<double>());
-            for (const std::string& x : SplitCsv(hv[0][1].as<std::string>())) {
+            front.set_hypervolume(hv[0]["hypervolume"].as<double>());
+            for (const std::string& x : SplitCsv(hv[0]["reference_point"].as<std::string>())) {
                 double value = 0;
                 std::from_chars(x.data(), x.data() + x.size(), value);
                 front.add_reference_point(value);
@@ -327,7 +327,8 @@ int64_t Store::AppendJobEvent(const std::string& job_id, const v1::JobEvent& eve
     }
     return impl_->Transact("AppendJobEvent", [&](pqxx::work& tx) {
         RequireJob(tx, job_id);
-        return tx.exec_prepared1(sql::kAppendJobEvent.name, job_id, kind, payload)[0].as<int64_t>();
+        return tx.exec_prepared1(sql::kAppendJobEvent.name, job_id, kind, payload)["event_id"]
+            .as<int64_t>();
     });
 }
 
@@ -341,11 +342,11 @@ std::vector<v1::JobEvent> Store::ReadJobEvents(const std::string& job_id, int64_
         std::vector<v1::JobEvent> events;
         for (const pqxx::row& r : Exec(tx, sql::kReadJobEvents, job_id, after_event_id, limit)) {
             v1::JobEvent& e = events.emplace_back();
-            e.set_event_id(r[0].as<int64_t>());
+            e.set_event_id(r["event_id"].as<int64_t>());
             e.set_job_id(job_id);
-            SetTimestamp(r[1], &e, &v1::JobEvent::mutable_time);
-            const std::string kind = r[2].as<std::string>();
-            const std::string payload = r[3].as<std::string>();
+            SetTimestamp(r["created_us"], &e, &v1::JobEvent::mutable_time);
+            const std::string kind = r["kind"].as<std::string>();
+            const std::string payload = r["payload"].as<std::string>();
             if (kind == "trial_state") {
                 FromJson(payload, e.mutable_trial_state());
             } else if (kind == "job_state") {
@@ -364,13 +365,13 @@ std::vector<v1::JobEvent> Store::ReadJobEvents(const std::string& job_id, int64_
 
 // ---- Agents and boards ----
 
-void Store::RegisterAgent(const v1::RegisterAgentRequest& request) {
-    RequireNonEmpty(request.agent_id(), "agent_id");
+void Store::RegisterAgent(const AgentRegistration& agent) {
+    RequireNonEmpty(agent.agent_id, "agent_id");
     std::vector<const v1::Board*> boards;
     std::set<std::string> ids;
-    for (int i = 0; i < request.boards_size(); ++i) {
+    for (size_t i = 0; i < agent.boards.size(); ++i) {
         const std::string at = "boards[" + std::to_string(i) + "]";
-        const v1::Board& b = request.boards(i);
+        const v1::Board& b = agent.boards[i];
         RequireNonEmpty(b.board_id(), (at + ".board_id").c_str());
         RequireNonEmpty(b.board_type(), (at + ".board_type").c_str());
         if (!ids.insert(b.board_id()).second) {
@@ -387,18 +388,18 @@ void Store::RegisterAgent(const v1::RegisterAgentRequest& request) {
     std::sort(boards.begin(), boards.end(),
               [](const v1::Board* a, const v1::Board* b) { return a->board_id() < b->board_id(); });
     impl_->Transact("RegisterAgent", [&](pqxx::work& tx) {
-        Exec(tx, sql::kUpsertAgent, request.agent_id(), request.hostname(), request.version());
+        Exec(tx, sql::kUpsertAgent, agent.agent_id, agent.hostname, agent.version);
         for (const v1::Board* b : boards) {
             const char* health = b->health() == v1::BOARD_HEALTH_UNSPECIFIED
                                      ? "unknown"
                                      : BoardHealthName(b->health());
             const char* debugger =
                 b->debugger() == v1::DEBUGGER_UNSPECIFIED ? "openocd" : DebuggerName(b->debugger());
-            Exec(tx, sql::kUpsertBoard, b->board_id(), request.agent_id(), b->board_type(),
+            Exec(tx, sql::kUpsertBoard, b->board_id(), agent.agent_id, b->board_type(),
                  b->probe_serial(), debugger, b->serial_port(), MeterName(b->meter()),
                  b->meter_port(), health, b->health_reason());
         }
-        Exec(tx, sql::kDeactivateMissingBoards, request.agent_id(),
+        Exec(tx, sql::kDeactivateMissingBoards, agent.agent_id,
              TextArray(std::vector<std::string>(ids.begin(), ids.end())));
     });
 }
@@ -421,15 +422,15 @@ std::vector<v1::Board> Store::ListBoards() {
         std::vector<v1::Board> boards;
         for (const pqxx::row& r : Exec(tx, sql::kListBoards)) {
             v1::Board& b = boards.emplace_back();
-            b.set_board_id(r[0].as<std::string>());
-            b.set_board_type(r[1].as<std::string>());
-            b.set_probe_serial(r[2].as<std::string>());
-            b.set_debugger(ParseDebugger(r[3].as<std::string>()));
-            b.set_serial_port(r[4].as<std::string>());
-            b.set_meter(ParseMeter(r[5].as<std::string>()));
-            b.set_meter_port(r[6].as<std::string>());
-            b.set_health(ParseBoardHealth(r[7].as<std::string>()));
-            b.set_health_reason(r[8].as<std::string>());
+            b.set_board_id(r["id"].as<std::string>());
+            b.set_board_type(r["board_type"].as<std::string>());
+            b.set_probe_serial(r["probe_serial"].as<std::string>());
+            b.set_debugger(ParseDebugger(r["debugger"].as<std::string>()));
+            b.set_serial_port(r["serial_port"].as<std::string>());
+            b.set_meter(ParseMeter(r["meter"].as<std::string>()));
+            b.set_meter_port(r["meter_port"].as<std::string>());
+            b.set_health(ParseBoardHealth(r["health"].as<std::string>()));
+            b.set_health_reason(r["health_reason"].as<std::string>());
         }
         return boards;
     });

@@ -14,7 +14,7 @@ ActiveJobs Store::ListActiveJobs(std::optional<uint64_t> since,
     return impl_->Transact("ListActiveJobs", [&](pqxx::work& tx) {
         ActiveJobs out;
         // First, so that it is no later than the snapshot of the read below.
-        out.watermark = Exec(tx, sql::kChangeWatermark)[0][0].as<uint64_t>();
+        out.watermark = Exec(tx, sql::kChangeWatermark)[0]["watermark"].as<uint64_t>();
         const pqxx::result rows =
             since ? Exec(tx, sql::kChangedActiveJobs, std::to_string(*since), TextArray(also))
                   : Exec(tx, sql::kAllActiveJobs);
@@ -49,7 +49,8 @@ SchedulingView Store::LoadSchedulingView(const std::string& job_id) {
             o->set_source(ParseMetricSource(r["source"].as<std::string>()));
         }
         const pqxx::result latest = Exec(tx, sql::kLatestRecordedFront, job_id);
-        if (!latest.empty()) view.recorded_completed_trials = latest[0][0].as<int>();
+        if (!latest.empty())
+            view.recorded_completed_trials = latest[0]["completed_trials"].as<int>();
         return view;
     });
 }
@@ -77,8 +78,8 @@ bool Store::RecordFront(const std::string& job_id, const HypervolumePoint& point
         std::set<std::string> previous;
         const pqxx::result latest = Exec(tx, sql::kLatestRecordedFront, job_id);
         if (!latest.empty()) {
-            if (latest[0][0].as<int>() >= point.completed_trials) return false;
-            for (std::string& id : SplitCsv(latest[0][1].as<std::string>())) {
+            if (latest[0]["completed_trials"].as<int>() >= point.completed_trials) return false;
+            for (std::string& id : SplitCsv(latest[0]["front_trial_ids"].as<std::string>())) {
                 previous.insert(std::move(id));
             }
         }

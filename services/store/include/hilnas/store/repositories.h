@@ -147,10 +147,9 @@ class TrialQueue {
     // NotFound: unknown lease; FailedPrecondition: ended, held by another, or
     // of the other kind than `kind` (a trainer cannot renew a measurement's
     // lease, nor an agent a training lease).
-    virtual v1::LeaseHeartbeatResponse RenewLease(const std::string& holder_id,
-                                                  const std::string& lease_id,
-                                                  std::chrono::milliseconds lease = {},
-                                                  std::optional<LeaseKind> kind = std::nullopt) = 0;
+    virtual LeaseRenewal RenewLease(const std::string& holder_id, const std::string& lease_id,
+                                    std::chrono::milliseconds lease = {},
+                                    std::optional<LeaseKind> kind = std::nullopt) = 0;
     // Appends a progress event; the same checks and STOP as RenewLease.
     virtual v1::LeaseAction ReportProgress(const std::string& holder_id,
                                            const std::string& lease_id,
@@ -176,7 +175,7 @@ class FarmRepository {
 
     // Idempotent: upserts the agent and its boards; boards it no longer lists
     // become inactive. A board's MAINTENANCE health, set by a person, is kept.
-    virtual void RegisterAgent(const v1::RegisterAgentRequest& request) = 0;
+    virtual void RegisterAgent(const AgentRegistration& agent) = 0;
     virtual void ReportBoardHealth(const std::string& agent_id, const std::string& board_id,
                                    v1::BoardHealth health, const std::string& reason) = 0;
     virtual std::vector<v1::Board> ListBoards() = 0;

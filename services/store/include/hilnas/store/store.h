@@ -82,16 +82,16 @@ class Store final : public JobRepository,
     v1::TrialState FailMeasurement(const std::string& agent_id, const std::string& lease_id,
                                    const Failure& failure) override;
     v1::Job JobOfLease(const std::string& lease_id) override;
-    v1::LeaseHeartbeatResponse RenewLease(const std::string& holder_id, const std::string& lease_id,
-                                          std::chrono::milliseconds lease = {},
-                                          std::optional<LeaseKind> kind = std::nullopt) override;
+    LeaseRenewal RenewLease(const std::string& holder_id, const std::string& lease_id,
+                            std::chrono::milliseconds lease = {},
+                            std::optional<LeaseKind> kind = std::nullopt) override;
     v1::LeaseAction ReportProgress(const std::string& holder_id, const std::string& lease_id,
                                    const v1::TrialProgress& progress,
                                    std::optional<LeaseKind> kind = std::nullopt) override;
     ReapReport ReapExpiredLeases(int limit = 100) override;
 
     // ---- FarmRepository ----
-    void RegisterAgent(const v1::RegisterAgentRequest& request) override;
+    void RegisterAgent(const AgentRegistration& agent) override;
     void ReportBoardHealth(const std::string& agent_id, const std::string& board_id,
                            v1::BoardHealth health, const std::string& reason) override;
     std::vector<v1::Board> ListBoards() override;

@@ -79,6 +79,15 @@ struct Failure {
     bool infeasible = false;   // measurement only: the model does not fit the board
 };
 
+// A lease renewed (CONTINUE, with its new expiry) or ended because its job
+// stopped (STOP, with why).
+struct LeaseRenewal {
+    v1::LeaseAction action = v1::LEASE_ACTION_UNSPECIFIED;
+    // CONTINUE: the new expiry, by the store's clock; absent with STOP.
+    std::optional<std::chrono::system_clock::time_point> expires_at;
+    std::string reason;  // STOP: why
+};
+
 struct ReapedLease {
     std::string lease_id;
     std::string trial_id;
@@ -103,6 +112,14 @@ struct HypervolumePoint {
     double hypervolume = 0;
     int front_size = 0;
     std::vector<double> reference_point;
+};
+
+// A board agent as it registers: who it is and every board it serves now.
+struct AgentRegistration {
+    std::string agent_id;
+    std::string hostname;
+    std::string version;
+    std::vector<v1::Board> boards;  // its boards it no longer lists become inactive
 };
 
 // One board as v_board_utilisation sees it (the last 24 hours), with its agent.
