@@ -68,11 +68,11 @@ std::string ObjectiveLabel(int id) {
     return label;
 }
 
-void CheckObjectives(std::span<const int> objectives, bool measurement_skipped,
+void CheckObjectives(std::span<const int> objectives, bool measurement_skipped, int most,
                      const std::string& field) {
     if (objectives.empty()) throw InvalidArgument("at least one is required", field);
-    if (objectives.size() > static_cast<size_t>(kMaxObjectives)) {
-        throw InvalidArgument("at most " + std::to_string(kMaxObjectives) + " objectives", field);
+    if (objectives.size() > static_cast<size_t>(most)) {
+        throw InvalidArgument("at most " + std::to_string(most) + " objectives", field);
     }
     for (size_t i = 0; i < objectives.size(); ++i) {
         const std::string at = field + "[" + std::to_string(i) + "]";

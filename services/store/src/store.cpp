@@ -139,7 +139,8 @@ void FillMeasurement(const pqxx::row& r, v1::Measurement* m) {
 
 std::vector<std::string> ValidObjectiveNames(const v1::JobSpec& spec) {
     const std::vector<int> ids(spec.objectives().begin(), spec.objectives().end());
-    catalog::CheckObjectives(ids, spec.measurement().skip());
+    catalog::CheckObjectives(ids, spec.measurement().skip(),
+                             static_cast<int>(catalog::Objectives().size()));
     std::vector<std::string> names;
     for (int id : ids) names.emplace_back(catalog::ObjectiveName(id));
     return names;

@@ -41,11 +41,13 @@ std::string_view ObjectiveName(int id);
 std::string ObjectiveLabel(int id);
 
 // A job's objective list, as both the controller (on submission) and the store
-// (before it writes the row) require it: at least one and at most
-// kMaxObjectives, each known, none twice, none that needs a board when the job
-// skips measurement. InvalidArgument on `field` or `field[i]`.
+// (before it writes the row) require it: at least one and at most `most`, each
+// known, none twice, none that needs a board when the job skips measurement.
+// InvalidArgument on `field` or `field[i]`. A submitted job may search at most
+// kMaxObjectives (the optimiser's hypervolume grows with each); the store
+// holds any distinct set.
 inline constexpr int kMaxObjectives = 5;
 void CheckObjectives(std::span<const int> objectives, bool measurement_skipped,
-                     const std::string& field = "spec.objectives");
+                     int most = kMaxObjectives, const std::string& field = "spec.objectives");
 
 }  // namespace hilnas::catalog
