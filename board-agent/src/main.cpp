@@ -162,8 +162,8 @@ int Measure(const std::vector<std::string>& args) {
     s.Add({"board", OptionType::kString, "", "board id (optional when the inventory has one)"});
     s.Add({"artifact", OptionType::kString, "", "the int8 model artifact (.hnm); required"});
     s.Add({"dataset", OptionType::kString, "",
-           "check inputs from this dataset's validation split (default: fashion-mnist when the "
-           "model takes 28x28x1, else seeded random inputs)"});
+           "check inputs from this dataset's validation split (default: the first known "
+           "dataset of the model's input shape, else seeded random inputs)"});
     s.Add({"data_dir", OptionType::kString, "", "the dataset's directory"});
     s.Add({"runs", OptionType::kInt, "5", "timed inferences"});
     s.Add({"warmups", OptionType::kInt, "1", "warm-up inferences"});
