@@ -95,6 +95,7 @@ void Walk(const SearchSpace& s, Point& p, Codec& c) {
     p.batch_size = s.batch_sizes[static_cast<size_t>(
         c.Cat(IndexOf(s.batch_sizes, p.batch_size), static_cast<int>(s.batch_sizes.size())))];
     p.dnas = c.Cat(p.dnas ? 1 : 0, s.dnas ? 2 : 1) == 1;
+    p.dnas_shrink = c.Real(p.dnas_shrink, s.dnas_shrink, p.dnas);
 }
 
 }  // namespace detail
@@ -165,11 +166,12 @@ Point Normalize(const SearchSpace& s, Point p) {
     p.epochs = std::clamp(p.epochs, s.epochs.min, s.epochs.max);
     p.batch_size = Snap(s.batch_sizes, p.batch_size);
     p.dnas = p.dnas && s.dnas;
+    p.dnas_shrink = p.dnas ? NormaliseReal(p.dnas_shrink, s.dnas_shrink) : s.dnas_shrink.min;
     return p;
 }
 
 int EncodingSize(const SearchSpace& s) {
-    return 1 + s.blocks.max * kBlockDims + 1 + 1 + s.dense_layers.max * kDenseDims + 1 + 2 + 5 + 1;
+    return 1 + s.blocks.max * kBlockDims + 1 + 1 + s.dense_layers.max * kDenseDims + 1 + 2 + 5 + 2;
 }
 
 std::vector<double> Encode(const SearchSpace& s, const Point& point) {

@@ -82,6 +82,7 @@ std::string PointToJson(const Point& p) {
     j["epochs"] = p.epochs;
     j["batch_size"] = p.batch_size;
     j["dnas"] = p.dnas;
+    if (p.dnas) j["dnas_shrink"] = p.dnas_shrink;
     return j.dump();
 }
 

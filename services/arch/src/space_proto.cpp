@@ -47,6 +47,7 @@ SearchSpace SpaceFromProto(const v1::SearchSpace& p, const Shape& input, int cla
     if (!p.expansions().empty()) s.expansions.assign(p.expansions().begin(), p.expansions().end());
     if (p.has_allow_residual()) s.allow_residual = p.allow_residual();
     s.dnas = p.dnas();
+    real(p.dnas_shrink(), p.has_dnas_shrink(), s.dnas_shrink);
     EnumsFromProto<BlockKind, v1::BlockKind>(
         p.block_kinds(), s.block_kinds,
         [](v1::BlockKind k) -> std::optional<BlockKind> {
@@ -184,6 +185,7 @@ void SpaceToProto(const SearchSpace& s, v1::SearchSpace* p) {
     range(s.epochs, t->mutable_epochs());
     for (int b : s.batch_sizes) t->add_batch_sizes(b);
     p->set_dnas(s.dnas);
+    real(s.dnas_shrink, p->mutable_dnas_shrink());
 }
 
 }  // namespace hilnas::arch

@@ -67,6 +67,7 @@ void ValidateSpace(const SearchSpace& s, const std::string& prefix) {
     }
     CheckChoices(s.pruning_methods, p + "pruning.methods");
     CheckReal(s.target_sparsity, 0.0, 0.99, p + "pruning.target_sparsity");
+    CheckReal(s.dnas_shrink, 0.05, 1.0, p + "dnas_shrink");
     CheckChoices(s.optimizers, p + "training.optimizers");
     CheckReal(s.learning_rate, 1e-6, 10.0, p + "training.learning_rate");
     CheckReal(s.weight_decay, 0.0, 1.0, p + "training.weight_decay");

@@ -68,7 +68,8 @@ struct SearchSpace {
     RealRange weight_decay{1e-5, 1e-3, true};
     IntRange epochs{3, 3};
     std::vector<int> batch_sizes{128};
-    bool dnas = false;  // when true, whether to run DNAS is a gene
+    bool dnas = false;                       // when true, whether to run DNAS is a gene
+    RealRange dnas_shrink{0.3, 0.9, false};  // and how far it shrinks the candidate
 
     bool operator==(const SearchSpace&) const = default;
 };
@@ -116,6 +117,7 @@ struct Point {
     int epochs = 1;
     int batch_size = 128;
     bool dnas = false;
+    double dnas_shrink = 0;  // with dnas: where its budgets sit, narrowest (0) to start (1)
     bool operator==(const Point&) const = default;
 };
 
