@@ -77,6 +77,10 @@ v1::Candidate MakeCandidate(const v1::JobSpec& spec, const arch::SearchSpace& sp
         d->set_max_sram_bytes(spec.constraints().max_sram_bytes());
         d->set_max_flash_bytes(spec.constraints().max_flash_bytes());
         if (spec.constraints().has_max_macs()) d->set_max_macs(spec.constraints().max_macs());
+        // The job's limits are what the optimiser already keeps every candidate
+        // within; alone they would never bind. The gene says how far below its
+        // own start this candidate's search must go.
+        d->set_shrink(point.dnas_shrink);
     }
     for (double u : arch::Encode(space, point)) c.add_encoding(u);
     if (morphism) MappingToProto(morphism->layers, parent_trial_id, c.mutable_morphism());

@@ -1,6 +1,8 @@
 // The real trainer worker against the real controller: a small search job on
 // Fashion-MNIST runs to the end with every trial trained by hilnas-trainer,
-// its int8 accuracy measured by the host runtime and its artifact stored.
+// its int8 accuracy measured by the host runtime and its artifact stored. A
+// candidate that runs DNAS ends smaller than it started (its shrink gene sets
+// budgets below its own cost), and its objectives are its final model's.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -9,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include "hilnas/arch/cost.h"
+#include "hilnas/arch/model.h"
 #include "hilnas/artifact/artifact.h"
 #include "hilnas/common/subprocess.h"
 #include "hilnas/rpc/channel.h"
@@ -21,6 +25,20 @@ namespace hilnas {
 namespace {
 
 using namespace std::chrono_literals;
+
+// The stored int8 artifact of `trial_id`, as a client downloads it.
+std::string ArtifactOf(v1::SearchService::Stub& stub, const std::string& trial_id) {
+    v1::GetArtifactRequest get;
+    get.set_trial_id(trial_id);
+    get.set_kind(v1::ARTIFACT_INT8_MODEL);
+    auto ctx = rpc::MakeContext(10s);
+    auto reader = stub.GetArtifact(ctx.get(), get);
+    std::string bytes;
+    for (v1::ArtifactChunk chunk; reader->Read(&chunk);) bytes += chunk.data();
+    const grpc::Status done = reader->Finish();
+    EXPECT_TRUE(done.ok()) << done.error_message();
+    return bytes;
+}
 
 TEST(TrainerWorker, TrainsEveryTrialOfAJobThroughTheController) {
     testing::TempDir dir;
@@ -42,6 +60,10 @@ TEST(TrainerWorker, TrainsEveryTrialOfAJobThroughTheController) {
     spec.set_name("worker-e2e");
     spec.add_objectives(v1::OBJECTIVE_ERROR);
     spec.add_objectives(v1::OBJECTIVE_FLASH_BYTES);
+    spec.add_objectives(v1::OBJECTIVE_MACS);
+    spec.mutable_search_space()->set_dnas(true);
+    spec.mutable_search_space()->mutable_dnas_shrink()->set_min(0.3);
+    spec.mutable_search_space()->mutable_dnas_shrink()->set_max(0.6);
     spec.mutable_search_space()->mutable_blocks()->set_min(1);
     spec.mutable_search_space()->mutable_blocks()->set_max(2);
     spec.mutable_search_space()->mutable_channels()->set_min(4);
@@ -80,7 +102,34 @@ TEST(TrainerWorker, TrainsEveryTrialOfAJobThroughTheController) {
     ASSERT_TRUE(stub->ListTrials(lctx.get(), list, &trials).ok());
     ASSERT_EQ(trials.trials_size(), 3);
     double best = 0;
+    int dnas_trials = 0;
     for (const v1::Trial& t : trials.trials()) {
+        if (t.candidate().dnas().enabled()) {
+            // The job's limits (the board's) are far above these models; the
+            // gene's budgets are below the candidate's own MACs, and what the
+            // optimiser observes is the final model's.
+            ++dnas_trials;
+            const int64_t start =
+                arch::ComputeCost(arch::Analyze(arch::ModelFromProto(t.candidate().model()))).macs;
+            double macs = -1, budget = -1;
+            for (const auto& o : t.objectives()) {
+                if (o.objective() == v1::OBJECTIVE_MACS) macs = o.value();
+            }
+            for (const auto& m : t.metrics()) {
+                if (m.name() == "dnas_budget_macs") budget = m.value();
+            }
+            EXPECT_LT(budget, static_cast<double>(start)) << t.trial_id();
+            EXPECT_LE(macs, budget) << t.trial_id();
+            EXPECT_LT(macs, static_cast<double>(start)) << t.trial_id();
+            const v1::Int8Model final_model =
+                artifact::ParseArtifact(ArtifactOf(*stub, t.trial_id()), "stored");
+            EXPECT_EQ(
+                macs,
+                static_cast<double>(
+                    arch::ComputeCost(arch::Analyze(arch::ModelFromProto(final_model.model())))
+                        .macs))
+                << t.trial_id();
+        }
         double accuracy = -1;
         for (const auto& m : t.metrics()) {
             if (m.name() == "int8_accuracy") accuracy = m.value();
@@ -92,16 +141,10 @@ TEST(TrainerWorker, TrainsEveryTrialOfAJobThroughTheController) {
         EXPECT_TRUE(has_model);
     }
     EXPECT_GT(best, 0.3) << "the best candidate is far above chance (0.1) after one epoch";
+    EXPECT_GT(dnas_trials, 0) << "the seed draws at least one DNAS candidate";
     // The stored artifact is a valid int8 model the boards can run.
-    v1::GetArtifactRequest get;
-    get.set_trial_id(trials.trials(0).trial_id());
-    get.set_kind(v1::ARTIFACT_INT8_MODEL);
-    auto actx = rpc::MakeContext(10s);
-    auto reader = stub->GetArtifact(actx.get(), get);
-    std::string bytes;
-    for (v1::ArtifactChunk chunk; reader->Read(&chunk);) bytes += chunk.data();
-    ASSERT_TRUE(reader->Finish().ok());
-    EXPECT_NO_THROW(artifact::ValidateArtifact(artifact::ParseArtifact(bytes, "stored")));
+    EXPECT_NO_THROW(artifact::ValidateArtifact(
+        artifact::ParseArtifact(ArtifactOf(*stub, trials.trials(0).trial_id()), "stored")));
 
     // SIGTERM: the worker stops cleanly.
     ::kill(trainer.pid(), SIGTERM);

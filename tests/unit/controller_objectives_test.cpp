@@ -8,11 +8,13 @@
 #include "hilnas/arch/model.h"
 #include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
+#include "hilnas/controller/candidate.h"
 #include "hilnas/controller/job_spec.h"
 #include "hilnas/controller/objectives.h"
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 namespace hilnas::controller {
 namespace {
@@ -182,6 +184,36 @@ TEST(TrainingObjectives, ModelSizeCountsTheTrainedNonZeroWeightsExactly) {
     std::fill(conv->begin(), conv->begin() + 10, '\0');
     const auto pruned = TrainingObjectives({Metric("int8_val_accuracy", 0.8)}, artifact);
     EXPECT_EQ(size_of(pruned), static_cast<double>(cost.weight_bytes - 10));
+}
+
+// Issue #11: a DNAS candidate's budgets are its own, below its start (the
+// shrink gene), not only the job's limits, which every candidate the optimiser
+// proposes already meets.
+TEST(Candidate, ADnasGeneCarriesHowFarTheSearchShrinks) {
+    v1::JobSpec spec;
+    spec.mutable_constraints()->set_max_macs(5'000'000);
+    arch::SearchSpace space;
+    space.dnas = true;
+    space.dnas_shrink = {0.2, 0.8, false};
+    std::mt19937_64 rng(7);
+    int with = 0, without = 0;
+    for (int i = 0; i < 64; ++i) {
+        const arch::Point p = arch::Sample(space, rng);
+        const v1::Candidate c = MakeCandidate(spec, space, p, "c", std::nullopt, "");
+        if (!p.dnas) {
+            EXPECT_FALSE(c.dnas().enabled());
+            ++without;
+            continue;
+        }
+        ++with;
+        ASSERT_TRUE(c.dnas().enabled());
+        EXPECT_GE(c.dnas().shrink(), 0.2);
+        EXPECT_LE(c.dnas().shrink(), 0.8);
+        EXPECT_DOUBLE_EQ(c.dnas().shrink(), p.dnas_shrink);
+        EXPECT_EQ(c.dnas().max_macs(), 5'000'000);  // the job's limit still caps it
+    }
+    EXPECT_GT(with, 0);
+    EXPECT_GT(without, 0);
 }
 
 }  // namespace

@@ -111,8 +111,26 @@ ExpectedCost ComputeExpectedCost(const arch::Graph& g, const std::vector<torch::
     return c;
 }
 
-DnasResult RunDnas(Network net, const Dataset& data, FitOptions fit, const DnasOptions& o,
+DnasOptions ResolveBudgets(const DnasOptions& o, const arch::CostReport& start,
+                           const arch::CostReport& narrowest) {
+    DnasOptions r = o;
+    if (!(o.shrink > 0)) return r;
+    auto resolve = [&](int64_t cap, int64_t from, int64_t to) {
+        const double at =
+            static_cast<double>(to) + std::min(o.shrink, 1.0) * static_cast<double>(from - to);
+        const int64_t relative = std::max(to, static_cast<int64_t>(std::floor(at)));
+        return cap > 0 ? std::min(cap, relative) : relative;
+    };
+    r.max_sram_bytes = resolve(o.max_sram_bytes, start.arena_bytes, narrowest.arena_bytes);
+    r.max_flash_bytes = resolve(o.max_flash_bytes, start.flash_bytes, narrowest.flash_bytes);
+    r.max_macs = resolve(o.max_macs, start.macs, narrowest.macs);
+    r.shrink = 0;
+    return r;
+}
+
+DnasResult RunDnas(Network net, const Dataset& data, FitOptions fit, const DnasOptions& given,
                    const ProgressFn& progress, const std::atomic<bool>* cancel) {
+    DnasOptions o = given;  // its shrink resolved once the narrowest widths are known
     const arch::Graph& g = net->graph();
     const int n = g.num_layers();
     const std::vector<bool> shrinkable = ShrinkableLayers(g);
@@ -144,6 +162,8 @@ DnasResult RunDnas(Network net, const Dataset& data, FitOptions fit, const DnasO
             narrowest[static_cast<size_t>(i)] = options[static_cast<size_t>(i)].front();
         }
     }
+    o = ResolveBudgets(given, arch::ComputeCost(g),
+                       arch::ComputeCost(arch::Analyze(WithWidths(g.model, narrowest))));
     if (!WithinBudget(WithWidths(g.model, narrowest), o)) {
         throw FailedPrecondition("no width choice of this architecture meets the DNAS budgets",
                                  "dnas");
@@ -152,6 +172,7 @@ DnasResult RunDnas(Network net, const Dataset& data, FitOptions fit, const DnasO
 
     torch::optim::Adam arch_opt(arch_params, torch::optim::AdamOptions(o.arch_learning_rate));
     DnasResult result;
+    result.budgets = o;
     auto penalty = [&]() {
         std::vector<torch::Tensor> expected(static_cast<size_t>(n));
         for (int i = 0; i < n; ++i) {

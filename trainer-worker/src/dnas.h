@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fit.h"
+#include "hilnas/arch/cost.h"
 #include "network.h"
 
 namespace hilnas::trainer {
@@ -24,6 +25,11 @@ struct DnasOptions {
     double penalty_weight = 2.0;
     double temperature = 5.0;  // annealed to 0.2 of it over the search
     double arch_learning_rate = 0.05;
+    // In (0, 1]: budgets relative to the network searched, each figure at
+    // narrowest + shrink x (start - narrowest), so that the search shrinks a
+    // candidate already within the max_* budgets (which still cap them).
+    // 0: the max_* budgets alone.
+    double shrink = 0;
 };
 
 struct DnasResult {
@@ -31,7 +37,15 @@ struct DnasResult {
     Network network{nullptr};     // its weights, sliced from the trained supernet
     std::vector<int> widths;      // per layer; 0 where not searched
     double expected_penalty = 0;  // at the end of the search
+    DnasOptions budgets;          // the budgets searched under, shrink resolved
 };
+
+// `o` with its shrink turned into budgets for a network whose cost is `start`
+// at full width and `narrowest` at the narrowest widths: each budget the
+// smaller of its max_* and narrowest + shrink x (start - narrowest), rounded
+// down but never below `narrowest`.
+DnasOptions ResolveBudgets(const DnasOptions& o, const arch::CostReport& start,
+                           const arch::CostReport& narrowest);
 
 // The differentiable costs of `graph` with the expected output channels of the
 // searched layers (`expected[i]` a scalar tensor, undefined for fixed layers).

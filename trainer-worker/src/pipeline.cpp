@@ -153,6 +153,10 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
         o.max_macs = d.max_macs();
         if (d.penalty_weight() > 0) o.penalty_weight = d.penalty_weight();
         if (d.temperature() > 0) o.temperature = d.temperature();
+        if (!(d.shrink() >= 0 && d.shrink() <= 1)) {
+            throw InvalidArgument("must be in [0, 1] (0: the max_* budgets alone)", "dnas.shrink");
+        }
+        o.shrink = d.shrink();
         FitOptions f = base;
         f.epochs = d.epochs() > 0 ? d.epochs() : 1;
         f.started = Seconds() - t0;
@@ -166,6 +170,12 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
         extra.emplace_back("dnas_macs", static_cast<double>(c.macs));
         extra.emplace_back("dnas_flash_bytes", static_cast<double>(c.flash_bytes));
         extra.emplace_back("dnas_arena_bytes", static_cast<double>(c.arena_bytes));
+        // What it searched under: below the candidate's own figures when shrink is set.
+        extra.emplace_back("dnas_budget_arena_bytes",
+                           static_cast<double>(r.budgets.max_sram_bytes));
+        extra.emplace_back("dnas_budget_flash_bytes",
+                           static_cast<double>(r.budgets.max_flash_bytes));
+        extra.emplace_back("dnas_budget_macs", static_cast<double>(r.budgets.max_macs));
     }
 
     run_fit(*net, base);

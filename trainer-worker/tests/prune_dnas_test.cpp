@@ -139,6 +139,51 @@ TEST(Dnas, ExpectedCostsFollowTheCostModel) {
                      static_cast<double>(arch::ComputeCost(lenet).weight_bytes));
 }
 
+// Issue #11: a candidate the job's limits already admit still shrinks, as far
+// as its shrink gene says: every budget sits between its narrowest widths and
+// its start, and the model DNAS returns is below the start on each figure.
+TEST(Dnas, AShrinkGeneBindsBelowTheCandidatesOwnCost) {
+    torch::manual_seed(5);
+    const arch::Model candidate = testing::SmallLeNet(16, 32, 64);
+    const arch::CostReport start = arch::ComputeCost(arch::Analyze(candidate));
+    DnasOptions o;
+    o.channel_groups = 4;
+    o.max_flash_bytes = start.flash_bytes * 10;  // the job's limits: far above the candidate
+    o.shrink = 0.5;
+    EXPECT_TRUE(WithinBudget(candidate, o));  // the limits alone would not bind
+    DnasResult r = RunDnas(Network(candidate), Small(), OneEpoch(), o, {}, nullptr);
+    const arch::CostReport end = arch::ComputeCost(arch::Analyze(r.model));
+    EXPECT_LT(r.budgets.max_sram_bytes, start.arena_bytes);
+    EXPECT_LT(r.budgets.max_flash_bytes, start.flash_bytes);
+    EXPECT_LT(r.budgets.max_macs, start.macs);
+    EXPECT_LE(end.arena_bytes, r.budgets.max_sram_bytes);
+    EXPECT_LE(end.flash_bytes, r.budgets.max_flash_bytes);
+    EXPECT_LE(end.macs, r.budgets.max_macs);
+    EXPECT_LT(end.macs, start.macs);
+    EXPECT_LT(end.flash_bytes, start.flash_bytes);
+}
+
+TEST(Dnas, ShrinkResolvesBetweenTheNarrowestAndTheStartUnderTheLimits) {
+    arch::CostReport start, narrowest;
+    start.arena_bytes = 1000;
+    start.flash_bytes = 50000;
+    start.macs = 900000;
+    narrowest.arena_bytes = 400;
+    narrowest.flash_bytes = 30000;
+    narrowest.macs = 100000;
+    DnasOptions o;
+    o.shrink = 0.25;
+    o.max_flash_bytes = 32000;  // a job limit tighter than the relative budget
+    const DnasOptions r = ResolveBudgets(o, start, narrowest);
+    EXPECT_EQ(r.max_sram_bytes, 550);  // a quarter of the way from 400 to 1000
+    EXPECT_EQ(r.max_flash_bytes, 32000);
+    EXPECT_EQ(r.max_macs, 300000);
+    EXPECT_EQ(r.shrink, 0);
+    o.shrink = 0;  // off: the limits alone
+    EXPECT_EQ(ResolveBudgets(o, start, narrowest).max_macs, 0);
+    EXPECT_EQ(ResolveBudgets(o, start, narrowest).max_flash_bytes, 32000);
+}
+
 TEST(Dnas, AnImpossibleBudgetFailsBeforeTraining) {
     DnasOptions o;
     o.max_flash_bytes = 100;

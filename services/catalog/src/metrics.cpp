@@ -9,7 +9,7 @@ namespace {
 constexpr v1::MetricSource kEvaluated = v1::METRIC_SOURCE_EVALUATED;
 constexpr v1::MetricSource kComputed = v1::METRIC_SOURCE_COMPUTED;
 
-constexpr std::array<Metric, 26> kMetrics{{
+constexpr std::array<Metric, 29> kMetrics{{
     // Accuracy: the trainer, on the host (float and fake-quant in LibTorch,
     // int8 on the reference runtime).
     {kInt8ValAccuracy, kEvaluated, "fraction", "int8 model on the validation split (selection)"},
@@ -39,6 +39,11 @@ constexpr std::array<Metric, 26> kMetrics{{
     {"dnas_macs", kComputed, "MACs", "MACs of the model DNAS chose"},
     {"dnas_flash_bytes", kComputed, "bytes", "flash of the model DNAS chose"},
     {"dnas_arena_bytes", kComputed, "bytes", "arena of the model DNAS chose"},
+    {"dnas_budget_arena_bytes", kComputed, "bytes",
+     "the arena budget DNAS searched under (0: none)"},
+    {"dnas_budget_flash_bytes", kComputed, "bytes",
+     "the flash budget DNAS searched under (0: none)"},
+    {"dnas_budget_macs", kComputed, "MACs", "the MACs budget DNAS searched under (0: none)"},
     // The trainer's own timings.
     {"train_seconds", kEvaluated, "s", "time spent training (all phases)"},
     {"train_images_per_second", kEvaluated, "images/s", "training throughput"},

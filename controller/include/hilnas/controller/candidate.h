@@ -13,8 +13,8 @@ namespace hilnas::controller {
 
 // The candidate for `point` of the job's space: its IR, a training recipe from
 // the point's genes over the spec's defaults, pruning, QAT at the point's bit
-// widths, DNAS budgets from the job's limits, and the encoding. With a
-// morphism, the mapping of every layer to `parent_trial_id`'s.
+// widths, DNAS budgets (the shrink gene under the job's limits), the
+// encoding. With a morphism, the mapping of every layer to `parent_trial_id`'s.
 v1::Candidate MakeCandidate(const v1::JobSpec& spec, const arch::SearchSpace& space,
                             const arch::Point& point, const std::string& name,
                             const std::optional<arch::Morphed>& morphism = std::nullopt,
