@@ -2,7 +2,8 @@
 // database, the views and the command line spell it), unit, direction,
 // definition and where its value comes from before and after a board has
 // measured it. The controller validates and scores with it, the store names
-// rows with it, the command line and the README print it.
+// rows with it, the command line labels columns with it, and a unit test holds
+// the README's objective table to it.
 // hilnas_objective_names() in sql/ lists the same names; a pg test pins them.
 #pragma once
 
@@ -24,7 +25,7 @@ struct Objective {
     bool needs_board;             // only a board (or the emulator) can give it
     std::string_view split;       // the data it is computed on; "" when none
     std::string_view source;      // before measurement -> after measurement
-    std::string_view definition;  // one line, for the README and `hilnas` help
+    std::string_view definition;  // one line, as the README's objective table says it
 };
 
 // Every objective, in proto order.
