@@ -219,7 +219,7 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
     }
 
     TrialResult result;
-    result.checkpoint = WriteCheckpoint(*net);
+    result.checkpoint = WriteCheckpoint(*net, &model);  // children map into the candidate
     net->FoldBatchNorm();
     const double float_accuracy = Accuracy(*net, data.test, device);
     Calibrate(*net, data.train, device, 16);

@@ -1,5 +1,6 @@
 #include "warm_start.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "hilnas/common/errors.h"
@@ -30,12 +31,15 @@ bool FeedsAdd(const arch::Graph& g, int layer) {
 
 }  // namespace
 
-std::string WriteCheckpoint(const NetworkImpl& net) {
+std::string WriteCheckpoint(const NetworkImpl& net, const arch::Model* candidate) {
     torch::serialize::OutputArchive archive;
-    const std::string json = arch::ModelToJson(net.model());
-    archive.write("model_json", torch::from_blob(const_cast<char*>(json.data()),
-                                                 {static_cast<int64_t>(json.size())}, torch::kUInt8)
-                                    .clone());
+    auto write_json = [&](const char* key, const std::string& json) {
+        archive.write(key, torch::from_blob(const_cast<char*>(json.data()),
+                                            {static_cast<int64_t>(json.size())}, torch::kUInt8)
+                               .clone());
+    };
+    write_json("model_json", arch::ModelToJson(net.model()));
+    if (candidate != nullptr) write_json("candidate_json", arch::ModelToJson(*candidate));
     for (const auto& p : net.named_parameters()) archive.write(p.key(), p.value().to(torch::kCPU));
     for (const auto& b : net.named_buffers())
         archive.write(b.key(), b.value().to(torch::kCPU), true);
@@ -49,12 +53,19 @@ Checkpoint ReadCheckpoint(const std::string& bytes) {
     try {
         torch::serialize::InputArchive archive;
         archive.load_from(bytes.data(), bytes.size());
-        torch::Tensor json;
-        archive.read("model_json", json);
-        c.model = arch::ModelFromJson(std::string(reinterpret_cast<const char*>(json.data_ptr()),
-                                                  static_cast<size_t>(json.numel())));
-        for (const auto& key : archive.keys()) {
-            if (key == "model_json") continue;
+        auto read_json = [&](const char* key) {
+            torch::Tensor json;
+            archive.read(key, json);
+            return arch::ModelFromJson(std::string(reinterpret_cast<const char*>(json.data_ptr()),
+                                                   static_cast<size_t>(json.numel())));
+        };
+        c.model = read_json("model_json");
+        const std::vector<std::string> keys = archive.keys();
+        if (std::find(keys.begin(), keys.end(), "candidate_json") != keys.end()) {
+            c.candidate = read_json("candidate_json");
+        }
+        for (const auto& key : keys) {
+            if (key == "model_json" || key == "candidate_json") continue;
             torch::Tensor t;
             if (!archive.try_read(key, t)) archive.read(key, t, true);
             c.tensors[key] = t;
@@ -72,6 +83,12 @@ void WarmStart(NetworkImpl& child, const Checkpoint& parent,
     torch::NoGradGuard no_grad;
     const arch::Graph& g = child.graph();
     const arch::Graph pg = arch::Analyze(parent.model);
+    // The candidate the parent was trained from, layer for layer (DNAS and
+    // channel pruning change widths, never layers); without it the maps index
+    // the final model itself.
+    const bool has_candidate = !parent.candidate.layers.empty() &&
+                               parent.candidate.layers.size() == parent.model.layers.size();
+    const arch::Graph cg = arch::Analyze(has_candidate ? parent.candidate : parent.model);
     for (size_t m = 0; m < mapping.size(); ++m) {
         const arch::LayerMapping& map = mapping[m];
         const std::string field = "morphism.layers[" + std::to_string(m) + "]";
@@ -129,15 +146,36 @@ void WarmStart(NetworkImpl& child, const Checkpoint& parent,
                 "parent layer " + std::to_string(map.parent_layer) + " has no matching weights",
                 field);
         }
-        const torch::Tensor rows = Index(map.out_channel_map, s.weight.size(0));
+        torch::Tensor rows = Index(map.out_channel_map, s.weight.size(0));
         const bool depthwise = l.op == Op::kDepthwiseConv2d;
-        const torch::Tensor cols = Index(map.in_channel_map, depthwise ? 1 : s.weight.size(1));
-        if (rows.numel() != s.weight.size(0) || rows.max().item<int64_t>() >= pw.size(0) ||
-            cols.numel() != s.weight.size(1) || cols.max().item<int64_t>() >= pw.size(1)) {
+        torch::Tensor cols = Index(map.in_channel_map, depthwise ? 1 : s.weight.size(1));
+        // The widths the maps index (the candidate's) and those the parent
+        // kept; a dense layer after a flatten sees positions x channels.
+        const int pl = map.parent_layer;
+        const int64_t out_indexed = cg.output(pl).c;
+        int64_t positions = 1, in_indexed = depthwise ? 1 : cg.input_of(pl).c;
+        const int producer = pg.inputs[static_cast<size_t>(pl)][0] - 1;
+        if (!depthwise && producer >= 0 &&
+            pg.model.layers[static_cast<size_t>(producer)].op == Op::kFlatten) {
+            const arch::Shape& x = cg.input_of(producer);
+            positions = int64_t{x.h} * x.w;
+            in_indexed = x.c;
+        }
+        if (rows.numel() != s.weight.size(0) || rows.max().item<int64_t>() >= out_indexed ||
+            cols.numel() != s.weight.size(1) ||
+            cols.max().item<int64_t>() >= positions * in_indexed || pw.size(0) > out_indexed ||
+            pw.size(1) > positions * in_indexed || pw.size(1) % positions != 0) {
             throw InvalidArgument("channel maps do not fit the layers' shapes", field);
         }
+        const int64_t in_kept = pw.size(1) / positions;
+        if (pw.size(0) < out_indexed) rows = rows.remainder(pw.size(0));
+        const bool in_folded = in_kept < in_indexed;
+        if (in_folded) {
+            cols = torch::div(cols, in_indexed, "floor") * in_kept +
+                   cols.remainder(in_indexed).remainder(in_kept);
+        }
         torch::Tensor w = pw.index_select(0, rows).index_select(1, cols);
-        if (!depthwise && !map.in_channel_map.empty()) {
+        if (!depthwise && (in_folded || !map.in_channel_map.empty())) {
             // Net2Net: duplicated input channels split the parent's weight.
             const torch::Tensor counts =
                 torch::bincount(cols, {}, pw.size(1)).index_select(0, cols).to(w.dtype());

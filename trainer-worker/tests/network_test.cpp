@@ -10,6 +10,7 @@
 #include "hilnas/common/errors.h"
 #include "hilnas/firmware/host_model.h"
 #include "network.h"
+#include "prune.h"
 #include "shrink.h"
 #include "test_util.h"
 #include "warm_start.h"
@@ -117,6 +118,52 @@ TEST(Network, CheckpointsRoundTripAndWarmStartWidensFunctionPreservingly) {
     EXPECT_TRUE(torch::allclose(child->forward(x), parent->forward(x), 1e-4, 1e-5));
     map[1].in_channel_map = {0, 1, 2, 3, 1, 9};
     EXPECT_THROW(WarmStart(*child, ck, map), InvalidArgument);
+}
+
+// Issue #11: a child maps into its parent's candidate, but the parent's
+// checkpoint holds its final model, narrower after channel pruning (or DNAS).
+// The maps fold onto the kept channels and the copies split their consumers'
+// weights: a child with the candidate's architecture starts computing exactly
+// what the pruned parent computes, through its flatten and dense layers too.
+TEST(Network, AChildOfAChannelPrunedParentStartsFromTheParentsFinalWeights) {
+    torch::manual_seed(6);
+    const arch::Model candidate = testing::SmallLeNet(8, 16, 32);
+    Network parent(candidate);
+    RandomizeBatchNorm(*parent);
+    Network pruned = ChannelPrune(*parent, 0.5);
+    ASSERT_LT(pruned->model().layers[0].filters, 8);
+    ASSERT_LT(pruned->model().layers[2].filters, 16);
+    pruned->eval();
+    const Checkpoint ck = ReadCheckpoint(WriteCheckpoint(*pruned, &candidate));
+    EXPECT_EQ(ck.candidate, candidate);
+
+    std::vector<arch::LayerMapping> map(4);
+    map[0] = {0, 0, arch::MorphismKind::kCopy, {}, {}};
+    map[1] = {2, 2, arch::MorphismKind::kCopy, {}, {}};
+    map[2] = {5, 5, arch::MorphismKind::kCopy, {}, {}};
+    map[3] = {6, 6, arch::MorphismKind::kCopy, {}, {}};
+    Network child(candidate);
+    const torch::Tensor x = torch::rand({4, 1, 28, 28});
+    child->eval();
+    EXPECT_FALSE(torch::allclose(child->forward(x), pruned->forward(x), 1e-3, 1e-4));
+    WarmStart(*child, ck, map);
+    child->eval();
+    EXPECT_TRUE(torch::allclose(child->forward(x), pruned->forward(x), 1e-4, 1e-5));
+
+    // A checkpoint without its candidate: the maps index the final model, whose
+    // four channels the child's eight do not fit.
+    EXPECT_THROW(WarmStart(*child, ReadCheckpoint(WriteCheckpoint(*pruned)), map), InvalidArgument);
+
+    // A widened child maps into the candidate's channels too (8 -> 10 here).
+    Network wide(testing::SmallLeNet(10, 16, 32));
+    map[0] = {0, 0, arch::MorphismKind::kWiden, {0, 1, 2, 3, 4, 5, 6, 7, 6, 7}, {}};
+    map[1] = {2, 2, arch::MorphismKind::kCopy, {}, {0, 1, 2, 3, 4, 5, 6, 7, 6, 7}};
+    WarmStart(*wide, ck, map);
+    wide->eval();
+    EXPECT_TRUE(torch::allclose(wide->forward(x), pruned->forward(x), 1e-4, 1e-5));
+    // An index beyond the candidate's width is still an error.
+    map[1].in_channel_map = {0, 1, 2, 3, 4, 5, 6, 7, 6, 8};
+    EXPECT_THROW(WarmStart(*wide, ck, map), InvalidArgument);
 }
 
 TEST(Network, IdentityMorphismInsertsAnIdentityLayer) {

@@ -150,5 +150,42 @@ TEST(Train, RunTrialWarmStartsFromAParentCheckpoint) {
     EXPECT_NEAR(child.metric("float_accuracy"), parent.metric("float_accuracy"), 0.03);
 }
 
+// Issue #11: the parent was channel-pruned, so its checkpoint is narrower
+// than the candidate the child's maps index. The child still trains from the
+// parent's (final) weights: with no learning it scores what the parent scored.
+TEST(Train, AMorphismChildOfAChannelPrunedParentTrainsFromItsWeights) {
+    TrialSpec spec;
+    arch::ModelToProto(testing::SmallLeNet(8, 16, 32), spec.candidate.mutable_model());
+    spec.candidate.mutable_training()->set_epochs(2);
+    spec.candidate.mutable_training()->set_train_limit(3000);
+    spec.candidate.mutable_pruning()->set_method(v1::PRUNING_CHANNEL);
+    spec.candidate.mutable_pruning()->set_target_sparsity(0.4);
+    spec.candidate.mutable_pruning()->set_epochs(2);
+    spec.dataset.validation_limit = 300;
+    spec.dataset.test_limit = 500;
+    const TrialResult parent = RunTrial(spec);
+    ASSERT_LT(parent.final_model.layers[0].filters, 8);  // pruned
+    EXPECT_GT(parent.metric("float_accuracy"), 0.4);
+
+    TrialSpec child_spec = spec;
+    child_spec.candidate.clear_pruning();
+    child_spec.parent_checkpoint = parent.checkpoint;
+    for (int i : {0, 2, 5, 6}) {
+        auto* l = child_spec.candidate.mutable_morphism()->add_layers();
+        l->set_child_layer(i);
+        l->set_parent_layer(i);
+        l->set_kind(v1::MORPHISM_COPY);
+    }
+    child_spec.candidate.mutable_training()->set_learning_rate(1e-9);
+    const TrialResult child = RunTrial(child_spec);
+    EXPECT_EQ(child.final_model.layers[0].filters, 8);  // the candidate's width
+    EXPECT_NEAR(child.metric("float_accuracy"), parent.metric("float_accuracy"), 0.03);
+    // The same architecture from scratch, equally without learning, is near chance.
+    child_spec.parent_checkpoint.clear();
+    child_spec.candidate.clear_morphism();
+    const TrialResult scratch = RunTrial(child_spec);
+    EXPECT_LT(scratch.metric("float_accuracy"), parent.metric("float_accuracy") - 0.2);
+}
+
 }  // namespace
 }  // namespace hilnas::trainer
