@@ -3,7 +3,7 @@
 //   hilnas-trainer info  [--device cpu|cuda|auto]
 //   hilnas-trainer train --model model.json --out DIR [--dataset fashion-mnist] [--epochs E]
 //                        [--prune sparse_vd|channel --target-sparsity F] [--qat]
-//                        [--dnas sram=B,flash=B,macs=N] ...        (--help lists all)
+//                        [--dnas sram=B,flash=B,macs=N,shrink=F] ... (--help lists all)
 //   hilnas-trainer [work] --controller HOST:PORT [--device auto] [--threads N]
 #include <csignal>
 #include <cstring>
@@ -54,7 +54,7 @@ void WriteFile(const std::filesystem::path& path, const std::string& data) {
     if (!out) throw hilnas::Unavailable("cannot write " + path.string(), "out");
 }
 
-// "sram=20000,flash=60000,macs=2000000" (any subset).
+// "sram=20000,flash=60000,macs=2000000,shrink=0.5" (any subset).
 void ParseBudget(const std::string& text, hilnas::v1::DnasSettings* d) {
     std::stringstream ss(text);
     std::string item;
@@ -63,6 +63,21 @@ void ParseBudget(const std::string& text, hilnas::v1::DnasSettings* d) {
         if (eq == std::string::npos)
             throw InvalidArgument("expected key=value, got '" + item + "'", "dnas");
         const std::string key = item.substr(0, eq);
+        if (key == "shrink") {
+            double shrink = 0;
+            try {
+                size_t used = 0;
+                shrink = std::stod(item.substr(eq + 1), &used);
+                if (used != item.size() - eq - 1) throw std::invalid_argument("");
+            } catch (const std::exception&) {
+                shrink = -1;
+            }
+            if (!(shrink > 0 && shrink <= 1)) {
+                throw InvalidArgument("'" + item + "' needs a number in (0, 1]", "dnas");
+            }
+            d->set_shrink(shrink);
+            continue;
+        }
         int64_t value = 0;
         try {
             size_t used = 0;
@@ -78,7 +93,8 @@ void ParseBudget(const std::string& text, hilnas::v1::DnasSettings* d) {
         } else if (key == "macs") {
             d->set_max_macs(value);
         } else {
-            throw InvalidArgument("unknown budget '" + key + "' (sram, flash, macs)", "dnas");
+            throw InvalidArgument("unknown budget '" + key + "' (sram, flash, macs, shrink)",
+                                  "dnas");
         }
     }
 }
@@ -128,7 +144,9 @@ int Train(const std::vector<std::string>& args) {
     s.Add({"qat", OptionType::kBool, "false", "quantisation-aware training before export"});
     s.Add({"qat_epochs", OptionType::kInt, "1", "QAT epochs"});
     s.Add({"weight_bits", OptionType::kInt, "8", "8 or 4 (IR attributes override)"});
-    s.Add({"dnas", OptionType::kString, "", "DNAS width search under sram=B,flash=B,macs=N"});
+    s.Add({"dnas", OptionType::kString, "",
+           "DNAS width search under sram=B,flash=B,macs=N and/or shrink=F (budgets that far "
+           "from the narrowest widths to the model's own)"});
     s.Add({"dnas_epochs", OptionType::kInt, "1", "DNAS search epochs"});
     s.Add({"dnas_groups", OptionType::kInt, "4", "channel groups per layer"});
     s.Add({"dnas_penalty", OptionType::kDouble, "0", "penalty weight (0: default)"});
