@@ -124,6 +124,10 @@ TEST(Train, StandaloneCommandWritesTheArtifactAndMetrics) {
                             (dir / "model.json").string() + " --out " + (dir / "out2").string() +
                             " --dataset imagenet 2>/dev/null";
     EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
+    const std::string bad_shrink = std::string(HILNAS_TRAINER_EXE) + " train --model " +
+                                   (dir / "model.json").string() + " --out " +
+                                   (dir / "out3").string() + " --dnas shrink=1.5 2>/dev/null";
+    EXPECT_EQ(WEXITSTATUS(std::system(bad_shrink.c_str())), 2);
     std::filesystem::remove_all(dir);
 }
 
