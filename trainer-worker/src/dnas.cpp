@@ -130,7 +130,6 @@ DnasOptions ResolveBudgets(const DnasOptions& o, const arch::CostReport& start,
 
 DnasResult RunDnas(Network net, const Dataset& data, FitOptions fit, const DnasOptions& given,
                    const ProgressFn& progress, const std::atomic<bool>* cancel) {
-    DnasOptions o = given;  // its shrink resolved once the narrowest widths are known
     const arch::Graph& g = net->graph();
     const int n = g.num_layers();
     const std::vector<bool> shrinkable = ShrinkableLayers(g);
@@ -141,7 +140,7 @@ DnasResult RunDnas(Network net, const Dataset& data, FitOptions fit, const DnasO
     for (int i = 0; i < n; ++i) {
         if (!shrinkable[static_cast<size_t>(i)]) continue;
         const int c = static_cast<int>(net->out_channels(i));
-        options[static_cast<size_t>(i)] = Options(c, std::max(1, o.channel_groups));
+        options[static_cast<size_t>(i)] = Options(c, std::max(1, given.channel_groups));
         const auto& opts = options[static_cast<size_t>(i)];
         const auto k = static_cast<int64_t>(opts.size());
         if (k < 2) continue;
@@ -162,7 +161,9 @@ DnasResult RunDnas(Network net, const Dataset& data, FitOptions fit, const DnasO
             narrowest[static_cast<size_t>(i)] = options[static_cast<size_t>(i)].front();
         }
     }
-    o = ResolveBudgets(given, arch::ComputeCost(g),
+    // The budgets searched under: the shrink resolved now the narrowest widths are known.
+    const DnasOptions o =
+        ResolveBudgets(given, arch::ComputeCost(g),
                        arch::ComputeCost(arch::Analyze(WithWidths(g.model, narrowest))));
     if (!WithinBudget(WithWidths(g.model, narrowest), o)) {
         throw FailedPrecondition("no width choice of this architecture meets the DNAS budgets",
