@@ -79,9 +79,12 @@ FitReport Fit(NetworkImpl& net, const Dataset& data, const FitOptions& o,
             report.images += idx.size(0);
         }
         report.loss = loss_sum / static_cast<double>(std::max<int64_t>(batches, 1));
-        report.val_accuracy = o.evaluate && data.validation.size() > 0
-                                  ? Accuracy(net, data.validation, o.device)
-                                  : -1;
+        report.val_accuracy = -1;
+        if (o.evaluate && data.validation.size() > 0) {
+            const Evaluation e = Evaluate(net, data.validation, o.device);
+            report.val_accuracy = e.accuracy;
+            if (epoch == 1) report.first_val_loss = e.loss;
+        }
         if (progress) {
             progress(Progress{o.phase, epoch, o.epochs, report.loss, report.val_accuracy,
                               o.started + Seconds() - t0});
@@ -109,6 +112,28 @@ double Accuracy(NetworkImpl& net, const Split& split, torch::Device device) {
     if (split.size() == 0) return 0;
     return Predict(net, split, device).eq(split.labels).sum().item<double>() /
            static_cast<double>(split.size());
+}
+
+Evaluation Evaluate(NetworkImpl& net, const Split& split, torch::Device device, int64_t batch) {
+    Evaluation e;
+    if (split.size() == 0) return e;
+    torch::NoGradGuard no_grad;
+    const bool was_training = net.is_training();
+    net.eval();
+    double loss = 0;
+    int64_t correct = 0;
+    for (int64_t s = 0; s < split.size(); s += batch) {
+        const int64_t m = std::min(batch, split.size() - s);
+        const torch::Tensor logits = net.forward(ToReal(split.images.narrow(0, s, m).to(device)));
+        const torch::Tensor y = split.labels.narrow(0, s, m).to(device);
+        loss += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+    }
+    net.train(was_training);
+    e.accuracy = static_cast<double>(correct) / static_cast<double>(split.size());
+    e.loss = loss / static_cast<double>(split.size());
+    return e;
 }
 
 void Calibrate(NetworkImpl& net, const Split& split, torch::Device device, int batches,

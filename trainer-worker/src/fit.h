@@ -41,6 +41,9 @@ struct FitOptions {
 struct FitReport {
     double loss = 0;
     double val_accuracy = -1;
+    // Mean cross-entropy on the validation split after the first epoch (-1
+    // when not evaluated): how far ahead a warm start begins.
+    double first_val_loss = -1;
     double seconds = 0;
     int64_t images = 0;  // training images processed
 };
@@ -52,6 +55,14 @@ FitReport Fit(NetworkImpl& net, const Dataset& data, const FitOptions& options,
 torch::Tensor Predict(NetworkImpl& net, const Split& split, torch::Device device,
                       int64_t batch = 1000);
 double Accuracy(NetworkImpl& net, const Split& split, torch::Device device);
+
+// Accuracy and mean cross-entropy of `net` in eval mode on `split`.
+struct Evaluation {
+    double accuracy = 0;
+    double loss = 0;
+};
+Evaluation Evaluate(NetworkImpl& net, const Split& split, torch::Device device,
+                    int64_t batch = 1000);
 
 // Runs `batches` training batches through `net` in eval mode to let the
 // quantisation observers see real activations.

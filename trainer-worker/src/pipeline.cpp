@@ -178,7 +178,9 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
         extra.emplace_back("dnas_budget_macs", static_cast<double>(r.budgets.max_macs));
     }
 
-    run_fit(*net, base);
+    if (const FitReport r = run_fit(*net, base); r.first_val_loss >= 0) {
+        extra.emplace_back("first_epoch_val_loss", r.first_val_loss);
+    }
 
     const v1::PruningSettings& pr = cand.pruning();
     const bool prune = pr.method() == v1::PRUNING_SPARSE_VD || pr.method() == v1::PRUNING_CHANNEL;

@@ -3,9 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "export.h"
 #include "fit.h"
@@ -189,6 +191,55 @@ TEST(Train, AMorphismChildOfAChannelPrunedParentTrainsFromItsWeights) {
     child_spec.candidate.clear_morphism();
     const TrialResult scratch = RunTrial(child_spec);
     EXPECT_LT(scratch.metric("float_accuracy"), parent.metric("float_accuracy") - 0.2);
+}
+
+// A morphism child starts measurably ahead (issue #11): a widened child of a
+// trained parent, trained for one epoch, ends that epoch with a lower
+// validation loss than the same architecture trained for one epoch from
+// scratch, with the same recipe and seed.
+TEST(Train, AWidenedMorphismChildEndsItsFirstEpochAheadOfScratch) {
+    TrialSpec spec;
+    arch::ModelToProto(testing::SmallLeNet(8, 16, 32), spec.candidate.mutable_model());
+    spec.candidate.mutable_training()->set_epochs(2);
+    spec.candidate.mutable_training()->set_train_limit(3000);
+    spec.dataset.validation_limit = 500;
+    spec.dataset.test_limit = 300;
+    const TrialResult parent = RunTrial(spec);
+
+    TrialSpec child = spec;
+    arch::ModelToProto(testing::SmallLeNet(10, 16, 32), child.candidate.mutable_model());
+    child.candidate.mutable_training()->set_epochs(1);
+    child.parent_checkpoint = parent.checkpoint;
+    const std::vector<int> widened{0, 1, 2, 3, 4, 5, 6, 7, 2, 5};
+    auto* first = child.candidate.mutable_morphism()->add_layers();
+    first->set_child_layer(0);
+    first->set_parent_layer(0);
+    first->set_kind(v1::MORPHISM_WIDEN);
+    for (int c : widened) first->add_out_channel_map(c);
+    auto* second = child.candidate.mutable_morphism()->add_layers();
+    second->set_child_layer(2);
+    second->set_parent_layer(2);
+    second->set_kind(v1::MORPHISM_COPY);
+    for (int c : widened) second->add_in_channel_map(c);
+    for (int i : {5, 6}) {
+        auto* l = child.candidate.mutable_morphism()->add_layers();
+        l->set_child_layer(i);
+        l->set_parent_layer(i);
+        l->set_kind(v1::MORPHISM_COPY);
+    }
+    const TrialResult warm = RunTrial(child);
+    TrialSpec scratch_spec = child;
+    scratch_spec.parent_checkpoint.clear();
+    scratch_spec.candidate.clear_morphism();
+    const TrialResult scratch = RunTrial(scratch_spec);
+    const double warm_loss = warm.metric("first_epoch_val_loss");
+    const double scratch_loss = scratch.metric("first_epoch_val_loss");
+    std::printf("first-epoch validation loss: morphism child %.4f, scratch %.4f (parent %.4f)\n",
+                warm_loss, scratch_loss, parent.metric("first_epoch_val_loss"));
+    EXPECT_GT(warm_loss, 0);
+    EXPECT_LT(warm_loss, scratch_loss);
+    // Ahead by more than noise: the child's first epoch is the parent's third.
+    EXPECT_LT(warm_loss, 0.9 * scratch_loss);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "../bench/problems.h"
@@ -175,6 +176,35 @@ TEST(SuggestTest, MoboProposesMorphismsOfObservedParentsInLaterRounds) {
         EXPECT_EQ(domain.Encode(morphed->child), s.x);
         EXPECT_NE(observed[static_cast<size_t>(s.parent)].x, s.x);
     }
+}
+
+// A job of the default length (20 trials, 10 of them warm-up, one at a time)
+// with the default settings has morphism children (issue #11): they are
+// favoured from the first model-based round, not only after 20 observations.
+// They do not crowd out the rest of the search either.
+TEST(SuggestTest, ADefaultLengthJobHasMorphismChildren) {
+    const bench::Problem problem = bench::MakeProblem("nas-proxy");
+    const OptimizerSettings settings;
+    auto mobo = MakeOptimizer("mobo", problem.domain, settings);
+    Rng rng(5);
+    std::vector<Observation> observed;
+    int morphisms = 0, warmup = 0;
+    for (int trial = 0; trial < 20; ++trial) {
+        const auto batch = mobo->Suggest(1, observed, {}, rng);
+        ASSERT_EQ(batch.size(), 1u);
+        const Suggestion& s = batch.front();
+        morphisms += s.source == "morphism" ? 1 : 0;
+        warmup += s.source == "warmup" ? 1 : 0;
+        if (s.source == "morphism") {
+            EXPECT_LT(s.parent, static_cast<int>(observed.size()));
+        }
+        observed.push_back(Observation{s.x, problem.evaluate(s.x)});
+    }
+    EXPECT_EQ(warmup, settings.warmup);
+    EXPECT_GE(morphisms, 2);
+    EXPECT_LT(morphisms, 20 - settings.warmup);
+    std::printf("morphism children in a 20-trial job: %d of %d model-based trials\n", morphisms,
+                20 - warmup);
 }
 
 TEST(SuggestTest, UnknownAlgorithmIsAnInvalidArgument) {

@@ -9,7 +9,7 @@ namespace {
 constexpr v1::MetricSource kEvaluated = v1::METRIC_SOURCE_EVALUATED;
 constexpr v1::MetricSource kComputed = v1::METRIC_SOURCE_COMPUTED;
 
-constexpr std::array<Metric, 29> kMetrics{{
+constexpr std::array<Metric, 30> kMetrics{{
     // Accuracy: the trainer, on the host (float and fake-quant in LibTorch,
     // int8 on the reference runtime).
     {kInt8ValAccuracy, kEvaluated, "fraction", "int8 model on the validation split (selection)"},
@@ -18,6 +18,9 @@ constexpr std::array<Metric, 29> kMetrics{{
     {"fake_quant_accuracy", kEvaluated, "fraction", "fake-quantised model on the test split"},
     {"float_accuracy_before_pruning", kEvaluated, "fraction",
      "float model on the test split before pruning"},
+    {"first_epoch_val_loss", kEvaluated, "nats",
+     "float model's mean cross-entropy on the validation split after its first epoch of "
+     "training: how far ahead a morphism child's warm start begins"},
     // The final model's cost, from the analytic cost model.
     {"params", kComputed, "count", "parameters of the final model"},
     {"weight_bytes", kComputed, "bytes", "weights stored by the runtime"},

@@ -104,9 +104,12 @@ struct OptimizerSettings {
     double chebyshev_per_dimension = 4.0;  // kStaged: Chebyshev's share of the history, per input
     int random_candidates = 2000;          // quasi-random part of the pool
     int local_candidates = 1000;           // mutations and morphisms of the front
-    int min_parents = 5;            // the front is topped up with the next ranks to this size
-    int max_gp_points = 200;        // GPs condition on at most this many observations
-    int morph_after = 20;           // observations after which morphisms are favoured
+    int min_parents = 5;      // the front is topped up with the next ranks to this size
+    int max_gp_points = 200;  // GPs condition on at most this many observations
+    // Observations with figures after which morphisms are favoured; 0: from
+    // the first round that uses the models (after the warm-up), so that a
+    // job of the default length (20 trials, 10 of warm-up) has them.
+    int morph_after = 0;
     double morph_tolerance = 0.02;  // a morphism within this score of the best wins
     int thompson_candidates = 256;  // Thompson sampling: joint sample over this many
     GpFitOptions fit;
