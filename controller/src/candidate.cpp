@@ -64,6 +64,9 @@ v1::Candidate MakeCandidate(const v1::JobSpec& spec, const arch::SearchSpace& sp
         case arch::PruningMethod::kChannel:
             p->set_method(v1::PRUNING_CHANNEL);
             break;
+        case arch::PruningMethod::kBayesian:
+            p->set_method(v1::PRUNING_BAYESIAN);
+            break;
     }
     if (point.pruning != arch::PruningMethod::kNone) p->set_target_sparsity(point.target_sparsity);
 

@@ -8,6 +8,8 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <set>
+#include <string>
 
 #include "hilnas/arch/cost.h"
 #include "hilnas/arch/kernels.h"
@@ -35,7 +37,8 @@ SearchSpace WideSpace() {
     s.dense_layers = {0, 2};
     s.dense_units = {8, 256};
     s.weight_bits = {8, 4};
-    s.pruning_methods = {PruningMethod::kNone, PruningMethod::kSparseVd, PruningMethod::kChannel};
+    s.pruning_methods = {PruningMethod::kNone, PruningMethod::kSparseVd, PruningMethod::kChannel,
+                         PruningMethod::kBayesian};
     s.optimizers = {TrainOptimizer::kSgd, TrainOptimizer::kAdamW};
     s.learning_rate = {1e-4, 0.3, true};
     s.weight_decay = {0.0, 1e-2, false};
@@ -318,7 +321,7 @@ search_space:
   dense_layers: {min: 1, max: 2}
   dense_units: {min: 32, max: 64}
   weight_bits: [4, 8]
-  pruning: {methods: [PRUNING_NONE, PRUNING_SPARSE_VD], target_sparsity: {min: 0.4, max: 0.8}}
+  pruning: {methods: [PRUNING_NONE, PRUNING_SPARSE_VD, PRUNING_BAYESIAN], target_sparsity: {min: 0.4, max: 0.8}}
   training: {optimizers: [TRAIN_OPTIMIZER_SGD], learning_rate: {min: 0.01, max: 0.1, log_scale: true}, epochs: {min: 2, max: 4}, batch_sizes: [64]}
   dnas: true
 )",
@@ -328,13 +331,39 @@ search_space:
               (std::vector<BlockKind>{BlockKind::kConv, BlockKind::kInvertedBottleneck}));
     EXPECT_FALSE(s.allow_residual);
     EXPECT_EQ(s.learning_rate, (RealRange{0.01, 0.1, true}));
+    EXPECT_EQ(s.pruning_methods,
+              (std::vector<PruningMethod>{PruningMethod::kNone, PruningMethod::kSparseVd,
+                                          PruningMethod::kBayesian}));
     v1::SearchSpace proto;
     SpaceToProto(s, &proto);
     v1::SearchSpace wire;
     ASSERT_TRUE(wire.ParseFromString(proto.SerializeAsString()));
     EXPECT_EQ(SpaceFromProto(wire, s.input, s.classes), s);
+    EXPECT_EQ(wire.pruning().methods(2), v1::PRUNING_BAYESIAN);
     // An empty proto means the defaults.
     EXPECT_EQ(SpaceFromProto(v1::SearchSpace(), {28, 28, 1}, 10), SearchSpace{});
+}
+
+// Every pruning method has its own name in a point's JSON and survives the
+// space's proto both ways.
+TEST(ArchSpace, EveryPruningMethodHasANameAndAProtoValue) {
+    std::set<std::string> names;
+    for (PruningMethod m : {PruningMethod::kNone, PruningMethod::kSparseVd, PruningMethod::kChannel,
+                            PruningMethod::kBayesian}) {
+        Point p;
+        p.pruning = m;
+        const std::string json = PointToJson(p), key = "\"pruning\":\"";
+        const size_t at = json.find(key);
+        ASSERT_NE(at, std::string::npos) << json;
+        const size_t from = at + key.size();
+        names.insert(json.substr(from, json.find('"', from) - from));
+        SearchSpace s;
+        s.pruning_methods = {m};
+        v1::SearchSpace proto;
+        SpaceToProto(s, &proto);
+        EXPECT_EQ(SpaceFromProto(proto, s.input, s.classes).pruning_methods, s.pruning_methods);
+    }
+    EXPECT_EQ(names, (std::set<std::string>{"none", "sparse_vd", "channel", "bayesian"}));
 }
 
 // A block's weight_bits reach every weighted layer it builds, depthwise

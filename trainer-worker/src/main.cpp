@@ -2,7 +2,7 @@
 //
 //   hilnas-trainer info  [--device cpu|cuda|auto]
 //   hilnas-trainer train --model model.json --out DIR [--dataset fashion-mnist] [--epochs E]
-//                        [--prune sparse_vd|channel --target-sparsity F] [--qat]
+//                        [--prune sparse_vd|channel|bayesian --target-sparsity F] [--qat]
 //                        [--dnas sram=B,flash=B,macs=N,shrink=F] ... (--help lists all)
 //   hilnas-trainer [work] --controller HOST:PORT [--device auto] [--threads N]
 #include <csignal>
@@ -134,13 +134,14 @@ int Train(const std::vector<std::string>& args) {
     s.Add({"label_smoothing", OptionType::kDouble, "0", "label smoothing"});
     s.Add({"augment", OptionType::kBool, "false", "random shifts (and flips where they suit)"});
     s.Add({"seed", OptionType::kInt, "1", "random seed"});
-    s.Add({"prune", OptionType::kString, "none", "none, sparse_vd or channel"});
+    s.Add({"prune", OptionType::kString, "none", "none, sparse_vd, channel or bayesian"});
     s.Add(
         {"target_sparsity", OptionType::kDouble, "0.5", "fraction of weights (channels) removed"});
     s.Add({"prune_epochs", OptionType::kInt, "1", "epochs of pruning (and fine-tuning)"});
-    s.Add({"kl_weight", OptionType::kDouble, "0", "sparse VD KL weight (0: 1)"});
+    s.Add({"kl_weight", OptionType::kDouble, "0",
+           "sparse VD and Bayesian KL weight (0: the method's default)"});
     s.Add({"log_alpha_threshold", OptionType::kDouble, "3",
-           "sparse VD: prune where log alpha exceeds"});
+           "sparse VD: prune weights, Bayesian: channels, where log alpha exceeds"});
     s.Add({"qat", OptionType::kBool, "false", "quantisation-aware training before export"});
     s.Add({"qat_epochs", OptionType::kInt, "1", "QAT epochs"});
     s.Add({"weight_bits", OptionType::kInt, "8", "8 or 4 (IR attributes override)"});
@@ -185,8 +186,10 @@ int Train(const std::vector<std::string>& args) {
         p->set_method(hilnas::v1::PRUNING_SPARSE_VD);
     } else if (prune == "channel") {
         p->set_method(hilnas::v1::PRUNING_CHANNEL);
+    } else if (prune == "bayesian") {
+        p->set_method(hilnas::v1::PRUNING_BAYESIAN);
     } else if (prune != "none") {
-        throw InvalidArgument("must be none, sparse_vd or channel", "prune");
+        throw InvalidArgument("must be none, sparse_vd, channel or bayesian", "prune");
     }
     p->set_target_sparsity(c.GetDouble("target_sparsity"));
     p->set_epochs(static_cast<int>(c.GetInt("prune_epochs")));

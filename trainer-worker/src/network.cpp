@@ -204,6 +204,10 @@ std::vector<torch::Tensor> NetworkImpl::TrainableParameters() const {
             out.push_back(s.bn_bias);
         }
         if (sparse_vd_ && s.log_sigma2.defined()) out.push_back(s.log_sigma2);
+        if (group_scales_ && s.group_mu.defined()) {
+            out.push_back(s.group_mu);
+            out.push_back(s.group_log_sigma2);
+        }
     }
     return out;
 }
@@ -242,6 +246,57 @@ void NetworkImpl::FreezeSparseVd() {
         SetMask(i, s.mask.defined() ? s.mask * keep : keep);
     }
     sparse_vd_ = false;
+}
+
+void NetworkImpl::EnableGroupScales(const std::vector<bool>& layers) {
+    for (int i = 0; i < num_layers(); ++i) {
+        LayerState& s = layers_[static_cast<size_t>(i)];
+        if (static_cast<size_t>(i) >= layers.size() || !layers[static_cast<size_t>(i)] ||
+            !s.weight.defined() || s.group_mu.defined()) {
+            continue;
+        }
+        const std::string p = "l" + std::to_string(i) + "_group_";
+        const auto options = s.weight.options();
+        s.group_mu = register_parameter(p + "mu", torch::ones({s.weight.size(0)}, options));
+        s.group_log_sigma2 =
+            register_parameter(p + "log_sigma2", torch::full({s.weight.size(0)}, -6.0, options));
+    }
+    group_scales_ = true;
+}
+
+torch::Tensor NetworkImpl::GroupLogAlpha(int i) const {
+    const LayerState& s = layer(i);
+    return torch::clamp(s.group_log_sigma2 - torch::log(s.group_mu * s.group_mu + 1e-8), -10.0,
+                        10.0);
+}
+
+torch::Tensor NetworkImpl::GroupKlDivergence() const {
+    constexpr double k1 = 0.63576, k2 = 1.87320, k3 = 1.48695;
+    std::vector<torch::Tensor> terms;
+    for (int i = 0; i < num_layers(); ++i) {
+        if (!layer(i).group_mu.defined()) continue;
+        const torch::Tensor la = GroupLogAlpha(i);
+        terms.push_back(
+            -(k1 * torch::sigmoid(k2 + k3 * la) - 0.5 * torch::log1p(torch::exp(-la)) - k1).sum());
+    }
+    return terms.empty() ? torch::zeros({}) : torch::stack(terms).sum();
+}
+
+void NetworkImpl::FoldGroupScales() {
+    torch::NoGradGuard no_grad;
+    for (LayerState& s : layers_) {
+        if (!s.group_mu.defined()) continue;
+        if (s.has_bn) {
+            s.bn_weight.mul_(s.group_mu);
+            s.bn_bias.mul_(s.group_mu);
+        } else {
+            s.weight.mul_(s.group_mu.view(View(s.weight)));
+            s.bias.mul_(s.group_mu);
+        }
+        s.group_mu.fill_(1.0);
+        s.group_log_sigma2.fill_(-std::numeric_limits<double>::infinity());
+    }
+    group_scales_ = false;
 }
 
 void NetworkImpl::SetMask(int i, const torch::Tensor& mask) {
@@ -308,7 +363,7 @@ torch::Tensor NetworkImpl::Weighted(int i, const torch::Tensor& x_in) {
         const torch::Tensor x = FlattenNhwc(x_in);
         torch::Tensor y = torch::linear(x, w, s.bias);
         if (lrt) y = y + torch::sqrt(torch::linear(x * x, var_w) + 1e-8) * torch::randn_like(y);
-        return y;
+        return GroupScale(i, y);
     }
     torch::Tensor x = To4d(x_in);
     std::vector<int64_t> padding{0, 0};
@@ -329,7 +384,25 @@ torch::Tensor NetworkImpl::Weighted(int i, const torch::Tensor& x_in) {
         y = torch::batch_norm(y, s.bn_weight, s.bn_bias, s.bn_mean, s.bn_var, is_training(),
                               kBnMomentum, kBnEps, false);
     }
-    return y;
+    return GroupScale(i, y);
+}
+
+torch::Tensor NetworkImpl::GroupScale(int i, const torch::Tensor& y) const {
+    const LayerState& s = layer(i);
+    if (!group_scales_ || !s.group_mu.defined()) return y;
+    std::vector<int64_t> shape(static_cast<size_t>(y.dim()), 1);
+    shape[1] = y.size(1);
+    if (!is_training()) {
+        const torch::Tensor keep = (GroupLogAlpha(i) < group_log_alpha_threshold).to(y.dtype());
+        return y * (s.group_mu * keep).view(shape);
+    }
+    // z is one draw per image and channel, shared by the channel's positions:
+    // the exact distribution of the scaled pre-activations given the input.
+    shape[0] = y.size(0);
+    const torch::Tensor z =
+        s.group_mu.view({1, -1}) + torch::exp(0.5 * s.group_log_sigma2).view({1, -1}) *
+                                       torch::randn({y.size(0), y.size(1)}, y.options());
+    return y * z.view(shape);
 }
 
 torch::Tensor NetworkImpl::forward(const torch::Tensor& input) {

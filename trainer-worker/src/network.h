@@ -46,6 +46,9 @@ struct LayerState {
     torch::Tensor mask;        // 0/1 like weight; undefined: dense
     torch::Tensor log_sigma2;  // sparse VD; undefined unless enabled
     torch::Tensor gate;        // DNAS: [C] output-channel factors; undefined: none
+    // Bayesian compression: the posterior N(mu, sigma^2) of a scale per output
+    // channel, [C] each; undefined unless enabled on this layer.
+    torch::Tensor group_mu, group_log_sigma2;
     torch::Tensor pool_count;  // avg_pool: window elements inside the input, [1, 1, Ho, Wo]
     std::array<int64_t, 4> pad{0, 0, 0, 0};  // left, right, top, bottom (TensorFlow SAME)
 };
@@ -81,7 +84,8 @@ class NetworkImpl : public torch::nn::Module {
     void SetMask(int i, const torch::Tensor& mask);
 
     // Parameters an optimiser should update in the current state (weights,
-    // biases, live batch norms, sparse VD's log sigma^2).
+    // biases, live batch norms, sparse VD's log sigma^2, the group scales'
+    // mu and log sigma^2).
     std::vector<torch::Tensor> TrainableParameters() const;
 
     // Quantisation. Tensor t: 0 the input, i + 1 layer i's output.
@@ -104,9 +108,30 @@ class NetworkImpl : public torch::nn::Module {
     // Turns log alpha > threshold into mask zeros and disables VD.
     void FreezeSparseVd();
 
+    // Bayesian compression (Louizos et al. 2017): each output channel c of
+    // the layers in `layers` is multiplied by a scale z_c ~ N(mu_c, sigma_c^2)
+    // after its batch norm (or bias) and before its activation. Training
+    // samples z per image (local reparameterisation); outside training the
+    // scale is mu_c, and 0 where the channel's log alpha > group_log_alpha_threshold.
+    // Starts at mu = 1, sigma^2 = exp(-6); enabling again keeps what was learned.
+    void EnableGroupScales(const std::vector<bool>& layers);
+    bool group_scales() const { return group_scales_; }
+    double group_log_alpha_threshold = 3.0;
+    // log sigma_c^2 - log mu_c^2 of layer i's scales, clamped to [-10, 10].
+    torch::Tensor GroupLogAlpha(int i) const;
+    // Sum over all channel scales of the KL to the log-uniform prior
+    // (Molchanov's approximation).
+    torch::Tensor GroupKlDivergence() const;
+    // Multiplies each scale's mean into its channel (batch norm scale and
+    // shift, or weight row and bias) and disables the scales: the network then
+    // computes what it computed outside training, except that channels past
+    // the threshold keep mu (remove them with Shrink).
+    void FoldGroupScales();
+
   private:
     torch::Tensor Weighted(int i, const torch::Tensor& x);
     torch::Tensor Observe(int t, const torch::Tensor& y);
+    torch::Tensor GroupScale(int i, const torch::Tensor& y) const;
 
     arch::Graph graph_;
     std::vector<LayerState> layers_;
@@ -115,6 +140,7 @@ class NetworkImpl : public torch::nn::Module {
     std::vector<bool> observed_;
     QuantMode quant_mode_ = QuantMode::kOff;
     bool sparse_vd_ = false;
+    bool group_scales_ = false;
 };
 TORCH_MODULE(Network);
 

@@ -183,7 +183,8 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
     }
 
     const v1::PruningSettings& pr = cand.pruning();
-    const bool prune = pr.method() == v1::PRUNING_SPARSE_VD || pr.method() == v1::PRUNING_CHANNEL;
+    const bool prune = pr.method() == v1::PRUNING_SPARSE_VD || pr.method() == v1::PRUNING_CHANNEL ||
+                       pr.method() == v1::PRUNING_BAYESIAN;
     if (prune) {
         if (!(pr.target_sparsity() >= 0 && pr.target_sparsity() < 1)) {
             throw InvalidArgument("must be in [0, 1)", "pruning.target_sparsity");
@@ -209,6 +210,24 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
             SparseVdPrune(*net, data, f, o, progress, cancel);
             train_seconds += Seconds() - s0;
             train_images += data.train.size() * f.epochs;
+        } else if (pr.method() == v1::PRUNING_BAYESIAN) {
+            BayesianCompressionOptions o;
+            o.target_sparsity = pr.target_sparsity();
+            if (pr.log_alpha_threshold() != 0) o.log_alpha_threshold = pr.log_alpha_threshold();
+            if (pr.kl_weight() > 0) o.kl_weight = pr.kl_weight();
+            f.started = Seconds() - t0;
+            const double s0 = Seconds();
+            BayesianCompressionResult r = BayesianCompress(*net, data, f, o, progress, cancel);
+            train_seconds += Seconds() - s0;
+            train_images += data.train.size() * f.epochs;
+            net = r.network;
+            net->to(device);
+            run_fit(*net, f);  // fine-tune the smaller network, as channel pruning does
+            extra.emplace_back("bayesian_channels_removed", r.channels_removed);
+            extra.emplace_back("bayesian_channels_past_threshold", r.channels_past_threshold);
+            extra.emplace_back("bayesian_params_removed",
+                               1.0 - static_cast<double>(arch::ComputeCost(net->graph()).params) /
+                                         static_cast<double>(before.params));
         } else {
             const int64_t params_before = before.params;
             net = ChannelPrune(*net, pr.target_sparsity());

@@ -79,4 +79,94 @@ Network ChannelPrune(const NetworkImpl& net, double target) {
     return Shrink(net, keep);
 }
 
+BayesianCompressionResult BayesianCompress(NetworkImpl& net, const Dataset& data, FitOptions fit,
+                                           const BayesianCompressionOptions& o,
+                                           const ProgressFn& progress,
+                                           const std::atomic<bool>* cancel) {
+    const std::vector<bool> shrinkable = ShrinkableLayers(net.graph());
+    net.to(fit.device);
+    net.group_log_alpha_threshold = o.log_alpha_threshold;
+    net.EnableGroupScales(shrinkable);
+    std::vector<torch::Tensor> mu, sigma;
+    for (int i = 0; i < net.num_layers(); ++i) {
+        if (!net.layer(i).group_mu.defined()) continue;
+        mu.push_back(net.layer(i).group_mu);
+        sigma.push_back(net.layer(i).group_log_sigma2);
+    }
+    std::vector<torch::Tensor> rest;
+    for (const auto& p : net.TrainableParameters()) {
+        const auto same = [&](const torch::Tensor& t) { return t.is_same(p); };
+        if (std::none_of(mu.begin(), mu.end(), same) &&
+            std::none_of(sigma.begin(), sigma.end(), same)) {
+            rest.push_back(p);
+        }
+    }
+    fit.parameters = rest;
+    fit.extra_groups = {{mu, 1.0}, {sigma, o.log_sigma_lr_factor}};
+    const double per_image =
+        o.kl_weight / static_cast<double>(std::max<int64_t>(data.train.size(), 1));
+    fit.extra_loss = [&net, per_image](int64_t step, int64_t steps) {
+        const double ramp = std::min(1.0, 2.0 * static_cast<double>(step + 1) /
+                                              static_cast<double>(std::max<int64_t>(steps, 1)));
+        return net.GroupKlDivergence() * (per_image * ramp);
+    };
+    if (!mu.empty()) Fit(net, data, fit, progress, cancel);
+
+    torch::NoGradGuard no_grad;
+    struct Channel {
+        double log_alpha;
+        int layer;
+        int64_t index;
+    };
+    std::vector<Channel> channels;
+    std::vector<std::vector<bool>> removed(static_cast<size_t>(net.num_layers()));
+    std::vector<int64_t> protect(static_cast<size_t>(net.num_layers()), -1);
+    int64_t total = 0, past = 0;
+    for (int i = 0; i < net.num_layers(); ++i) {
+        if (!net.layer(i).group_mu.defined()) continue;
+        const torch::Tensor la = net.GroupLogAlpha(i).to(torch::kCPU, torch::kDouble).contiguous();
+        const int64_t c = la.numel();
+        const double* a = la.data_ptr<double>();
+        const auto ui = static_cast<size_t>(i);
+        protect[ui] = std::min_element(a, a + c) - a;
+        removed[ui].assign(static_cast<size_t>(c), false);
+        total += c;
+        for (int64_t k = 0; k < c; ++k) {
+            if (k == protect[ui]) continue;
+            if (a[k] > o.log_alpha_threshold) {
+                removed[ui][static_cast<size_t>(k)] = true;
+                ++past;
+            } else {
+                channels.push_back({a[k], i, k});
+            }
+        }
+    }
+    const auto need =
+        static_cast<int64_t>(std::ceil(o.target_sparsity * static_cast<double>(total) - 1e-9));
+    std::stable_sort(channels.begin(), channels.end(),
+                     [](const Channel& a, const Channel& b) { return a.log_alpha > b.log_alpha; });
+    int64_t count = past;
+    for (const Channel& ch : channels) {
+        if (count >= need) break;
+        removed[static_cast<size_t>(ch.layer)][static_cast<size_t>(ch.index)] = true;
+        ++count;
+    }
+
+    std::vector<std::vector<int64_t>> keep(static_cast<size_t>(net.num_layers()));
+    for (size_t i = 0; i < removed.size(); ++i) {
+        for (size_t k = 0; k < removed[i].size(); ++k) {
+            if (!removed[i][k]) keep[i].push_back(static_cast<int64_t>(k));
+        }
+        if (keep[i].size() == removed[i].size()) keep[i].clear();  // unchanged
+    }
+    net.FoldGroupScales();
+    net.train();
+    BayesianCompressionResult r;
+    r.network = Shrink(net, keep);
+    r.channels_removed = total > 0 ? static_cast<double>(count) / static_cast<double>(total) : 0;
+    r.channels_past_threshold =
+        total > 0 ? static_cast<double>(past) / static_cast<double>(total) : 0;
+    return r;
+}
+
 }  // namespace hilnas::trainer

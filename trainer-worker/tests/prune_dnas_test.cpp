@@ -1,5 +1,6 @@
-// Pruning reaches its target; DNAS under tight budgets yields an IR whose
-// cost-model figures respect them.
+// Pruning reaches its target (Bayesian compression: and removes what its prior
+// drives out); DNAS under tight budgets yields an IR whose cost-model figures
+// respect them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -88,6 +89,104 @@ TEST(Prune, ChannelPruningShrinksTheIr) {
               0.6 * static_cast<double>(before));
     Fit(*small, Small(), finetune, {}, nullptr);
     EXPECT_GT(Accuracy(*small, Small().test, torch::kCPU), 0.5);
+}
+
+int64_t TotalChannels(const NetworkImpl& net) {
+    const std::vector<bool> shrinkable = ShrinkableLayers(net.graph());
+    int64_t n = 0;
+    for (int i = 0; i < net.num_layers(); ++i) {
+        if (shrinkable[static_cast<size_t>(i)]) n += net.out_channels(i);
+    }
+    return n;
+}
+
+TEST(Prune, BayesianCompressionShrinksTheIrAndStillClassifies) {
+    torch::manual_seed(4);
+    Network net(testing::SmallLeNet(8, 16, 32));
+    Fit(*net, Small(), OneEpoch(), {}, nullptr);
+    const arch::CostReport before = arch::ComputeCost(net->graph());
+    const int64_t channels = TotalChannels(*net);
+    BayesianCompressionOptions o;
+    o.target_sparsity = 0.5;
+    BayesianCompressionResult r = BayesianCompress(*net, Small(), OneEpoch(), o, {}, nullptr);
+    EXPECT_FALSE(net->group_scales());
+    const arch::CostReport after = arch::ComputeCost(r.network->graph());
+    EXPECT_LT(after.params, before.params);
+    EXPECT_LT(after.weight_bytes, before.weight_bytes);
+    // The target is a floor, and the result says how far it went.
+    EXPECT_GE(r.channels_removed, 0.5);
+    EXPECT_LE(r.channels_past_threshold, r.channels_removed);
+    EXPECT_NEAR(
+        r.channels_removed,
+        1.0 - static_cast<double>(TotalChannels(*r.network)) / static_cast<double>(channels),
+        1e-12);
+    EXPECT_EQ(r.network->model().layers[6].units, 10);  // the classifier keeps its classes
+    Fit(*r.network, Small(), OneEpoch(), {}, nullptr);
+    EXPECT_GT(Accuracy(*r.network, Small().test, torch::kCPU), 0.5);
+}
+
+TEST(Prune, BayesianCompressionRemovesTheChannelsThePriorDrivesOut) {
+    torch::manual_seed(5);
+    Network net(testing::SmallLeNet(8, 16, 32));
+    Fit(*net, Small(), OneEpoch(), {}, nullptr);
+    // Dead channels: conv layer 2's channels 3 and 11 output zeros and nothing
+    // reads them, likewise dense layer 5's units 7 and 20. Nothing but the
+    // prior moves their scales.
+    {
+        torch::NoGradGuard no_grad;
+        LayerState& conv = net->layer(2);
+        LayerState& fc = net->layer(5);
+        LayerState& out = net->layer(6);
+        const torch::Tensor columns = torch::arange(fc.weight.size(1)) % 16;
+        for (int64_t c : {3, 11}) {
+            conv.weight[c].zero_();
+            conv.bias[c].zero_();
+            conv.bn_weight[c].zero_();
+            conv.bn_bias[c].zero_();
+            fc.weight.index_put_({torch::indexing::Slice(), columns == c}, 0.0);
+        }
+        for (int64_t u : {7, 20}) {
+            fc.weight[u].zero_();
+            fc.bias[u].zero_();
+            out.weight.index_put_({torch::indexing::Slice(), u}, 0.0);
+        }
+    }
+    BayesianCompressionOptions o;  // no target: the threshold alone decides
+    o.log_sigma_lr_factor = 200;   // far enough within this test's 96 steps
+    FitOptions f = OneEpoch();
+    f.epochs = 4;
+    BayesianCompressionResult r = BayesianCompress(*net, Small(), f, o, {}, nullptr);
+    ASSERT_GT(r.channels_past_threshold, 0);
+    EXPECT_DOUBLE_EQ(r.channels_removed, r.channels_past_threshold);
+    EXPECT_LE(r.network->model().layers[2].filters, 14);
+    EXPECT_LE(r.network->model().layers[5].units, 30);
+    // None of the dead channels survived: every kept one still computes something.
+    torch::NoGradGuard no_grad;
+    const LayerState& conv = r.network->layer(2);
+    const torch::Tensor conv_live = conv.weight.abs().flatten(1).sum(1) * conv.bn_weight.abs();
+    EXPECT_TRUE((conv_live > 0).all().item<bool>()) << conv_live;
+    const torch::Tensor fc_live = r.network->layer(5).weight.abs().sum(1);
+    EXPECT_TRUE((fc_live > 0).all().item<bool>()) << fc_live;
+}
+
+TEST(Prune, BayesianCompressionMeetsItsTargetAndKeepsEveryLayer) {
+    torch::manual_seed(6);
+    Network net(testing::SmallLeNet(8, 16, 32));
+    const int64_t channels = TotalChannels(*net);
+    FitOptions f = OneEpoch();
+    f.epochs = 1;
+    BayesianCompressionOptions o;
+    o.target_sparsity = 0.7;
+    BayesianCompressionResult r = BayesianCompress(*net, Small(), f, o, {}, nullptr);
+    const int64_t kept = TotalChannels(*r.network);
+    EXPECT_LE(static_cast<double>(kept), 0.3 * static_cast<double>(channels));
+    // Asking for every channel still leaves one per layer.
+    Network all(testing::SmallLeNet(8, 16, 32));
+    o.target_sparsity = 1.0;
+    BayesianCompressionResult r_all = BayesianCompress(*all, Small(), f, o, {}, nullptr);
+    for (int i : {0, 2, 5}) EXPECT_EQ(r_all.network->out_channels(i), 1) << "layer " << i;
+    EXPECT_EQ(r_all.network->out_channels(6), 10);
+    EXPECT_GT(Accuracy(*r_all.network, Small().test, torch::kCPU), 0.0);  // it runs
 }
 
 TEST(Dnas, ATightBudgetYieldsAnIrWithinIt) {

@@ -12,6 +12,7 @@
 #include "export.h"
 #include "fit.h"
 #include "hilnas/artifact/artifact.h"
+#include "hilnas/catalog/metrics.h"
 #include "hilnas/trainer/pipeline.h"
 #include "network.h"
 #include "test_util.h"
@@ -130,6 +131,47 @@ TEST(Train, StandaloneCommandWritesTheArtifactAndMetrics) {
                                    (dir / "model.json").string() + " --out " +
                                    (dir / "out3").string() + " --dnas shrink=1.5 2>/dev/null";
     EXPECT_EQ(WEXITSTATUS(std::system(bad_shrink.c_str())), 2);
+    std::filesystem::remove_all(dir);
+}
+
+// A whole trial with Bayesian compression, through the command line: the
+// exported int8 model is the narrower one and still classifies.
+TEST(Train, BayesianCompressionTrialExportsTheNarrowerModel) {
+    const auto dir = testing::TempDir("bayes");
+    { std::ofstream(dir / "model.json") << arch::ModelToJson(testing::SmallLeNet(8, 16, 32)); }
+    const std::string base = std::string(HILNAS_TRAINER_EXE) + " train --model " +
+                             (dir / "model.json").string() + " --epochs 1 --train-limit 3000" +
+                             " --validation-limit 500 --test-limit 1000 --qat --lr 0.003" +
+                             " --threads 2 --prune-epochs 2 --target-sparsity 0.4";
+    const std::string cmd =
+        base + " --prune bayesian --out " + (dir / "out").string() + " 2>" + (dir / "log").string();
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream in(dir / "out" / "metrics.json");
+    const nlohmann::json m = nlohmann::json::parse(in);
+    for (const auto& [key, value] : m.items()) {
+        EXPECT_NE(catalog::FindMetric(key), nullptr) << key << " is not in the metric catalogue";
+    }
+    EXPECT_GE(m["bayesian_channels_removed"].get<double>(), 0.4);
+    EXPECT_LE(m["bayesian_channels_past_threshold"].get<double>(),
+              m["bayesian_channels_removed"].get<double>());
+    EXPECT_GT(m["bayesian_params_removed"].get<double>(), 0.0);
+    EXPECT_LT(m["weight_bytes"].get<double>(), m["weight_bytes_before_pruning"].get<double>());
+    EXPECT_GT(m["int8_accuracy"].get<double>(), 0.5);
+    const v1::Int8Model a = artifact::ReadArtifact((dir / "out" / "model.hnm").string());
+    EXPECT_NO_THROW(artifact::ValidateArtifact(a));
+    const arch::Model final_model = arch::ModelFromProto(a.model());
+    const arch::Model candidate = testing::SmallLeNet(8, 16, 32);
+    EXPECT_LT(
+        final_model.layers[0].filters + final_model.layers[2].filters + final_model.layers[5].units,
+        candidate.layers[0].filters + candidate.layers[2].filters + candidate.layers[5].units);
+    EXPECT_EQ(final_model.layers[6].units, 10);
+    std::ifstream log(dir / "log");
+    const std::string text((std::istreambuf_iterator<char>(log)), {});
+    EXPECT_THAT(text, ::testing::HasSubstr("[prune] epoch 2/2"));
+    // An unknown method is a clear error, exit status 2.
+    const std::string bad =
+        base + " --prune bayes --out " + (dir / "out2").string() + " 2>/dev/null";
+    EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
     std::filesystem::remove_all(dir);
 }
 

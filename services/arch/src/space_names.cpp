@@ -36,7 +36,8 @@ struct Names<PruningMethod> {
     static constexpr std::pair<std::string_view, PruningMethod> kAll[] = {
         {"none", PruningMethod::kNone},
         {"sparse_vd", PruningMethod::kSparseVd},
-        {"channel", PruningMethod::kChannel}};
+        {"channel", PruningMethod::kChannel},
+        {"bayesian", PruningMethod::kBayesian}};
 };
 template <>
 struct Names<TrainOptimizer> {

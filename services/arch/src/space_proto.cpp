@@ -104,6 +104,8 @@ SearchSpace SpaceFromProto(const v1::SearchSpace& p, const Shape& input, int cla
                         return PruningMethod::kSparseVd;
                     case v1::PRUNING_CHANNEL:
                         return PruningMethod::kChannel;
+                    case v1::PRUNING_BAYESIAN:
+                        return PruningMethod::kBayesian;
                     default:
                         return std::nullopt;
                 }
@@ -172,7 +174,8 @@ void SpaceToProto(const SearchSpace& s, v1::SearchSpace* p) {
     for (PruningMethod m : s.pruning_methods) {
         p->mutable_pruning()->add_methods(m == PruningMethod::kNone       ? v1::PRUNING_NONE
                                           : m == PruningMethod::kSparseVd ? v1::PRUNING_SPARSE_VD
-                                                                          : v1::PRUNING_CHANNEL);
+                                          : m == PruningMethod::kChannel  ? v1::PRUNING_CHANNEL
+                                                                          : v1::PRUNING_BAYESIAN);
     }
     real(s.target_sparsity, p->mutable_pruning()->mutable_target_sparsity());
     auto* t = p->mutable_training();

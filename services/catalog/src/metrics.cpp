@@ -9,7 +9,7 @@ namespace {
 constexpr v1::MetricSource kEvaluated = v1::METRIC_SOURCE_EVALUATED;
 constexpr v1::MetricSource kComputed = v1::METRIC_SOURCE_COMPUTED;
 
-constexpr std::array<Metric, 30> kMetrics{{
+constexpr std::array<Metric, 33> kMetrics{{
     // Accuracy: the trainer, on the host (float and fake-quant in LibTorch,
     // int8 on the reference runtime).
     {kInt8ValAccuracy, kEvaluated, "fraction", "int8 model on the validation split (selection)"},
@@ -39,6 +39,13 @@ constexpr std::array<Metric, 30> kMetrics{{
     {"sparsity_before_pruning", kComputed, "fraction", "sparsity before pruning"},
     {"channel_pruning_params_removed", kComputed, "fraction",
      "parameters removed by channel pruning"},
+    {"bayesian_channels_removed", kComputed, "fraction",
+     "channels of the shrinkable layers removed by Bayesian compression"},
+    {"bayesian_channels_past_threshold", kComputed, "fraction",
+     "channels whose group scale's log alpha passed the threshold (the rest of those removed "
+     "made up the target)"},
+    {"bayesian_params_removed", kComputed, "fraction",
+     "parameters removed by Bayesian compression"},
     {"dnas_macs", kComputed, "MACs", "MACs of the model DNAS chose"},
     {"dnas_flash_bytes", kComputed, "bytes", "flash of the model DNAS chose"},
     {"dnas_arena_bytes", kComputed, "bytes", "arena of the model DNAS chose"},

@@ -31,7 +31,7 @@ namespace hilnas::arch {
 enum class BlockKind { kConv, kDepthwiseSeparable, kInvertedBottleneck };
 enum class Downsample { kNone, kStride, kMaxPool, kAvgPool };
 enum class HeadKind { kGlobalAvgPool, kFlatten };
-enum class PruningMethod { kNone, kSparseVd, kChannel };
+enum class PruningMethod { kNone, kSparseVd, kChannel, kBayesian };
 enum class TrainOptimizer { kSgd, kAdamW };
 
 struct IntRange {
