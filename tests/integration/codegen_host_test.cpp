@@ -76,7 +76,7 @@ std::string CompileGenerated(const v1::Int8Model& artifact, const std::string& v
 // outputs, bit for bit.
 void ExpectGeneratedMatchesHost(const v1::Int8Model& artifact, const testing::TempDir& dir,
                                 const std::string& name, std::mt19937_64& rng,
-                                bool sparse_weights = false) {
+                                bool sparse_weights = true) {
     HostModel host(artifact);
     std::string inputs;
     std::vector<int8_t> expected;
@@ -160,7 +160,7 @@ TEST(CodegenHost, AFourBitSpaceRunsFourBitDepthwiseLayers) {
                       cost.layers[static_cast<size_t>(i)].weight_bytes)
                 << g.LayerName(i);
             if (l.op == arch::Op::kDepthwiseConv2d) {
-                EXPECT_EQ(arch::KernelOf(l), arch::Kernel::kDepthwiseS4);
+                EXPECT_EQ(arch::KernelOf(g, i), arch::Kernel::kDepthwiseS4);
                 ++depthwise;
             }
         }
@@ -171,10 +171,12 @@ TEST(CodegenHost, AFourBitSpaceRunsFourBitDepthwiseLayers) {
     }
 }
 
-// The kernel benchmark's option (BuildOptions::sparse_weights): layers whose
-// weights are smaller in the runtime's sparse layout are stored so and call
-// the sparse kernels, the others stay dense; the generated code still computes
-// what the host runtime (dense kernels) computes, bit for bit, on both builds.
+// Layers whose exact nonzero_weights make the runtime's sparse layout smaller
+// than dense are stored so and call the sparse kernels (arch::KernelOf), the
+// others stay dense. The generated code computes what the host runtime
+// computes, bit for bit, on both builds, and so does the all-dense build of
+// the same artifact (BuildOptions::sparse_weights = false): the sparse kernels
+// equal the dense ones. The cost model counts the emitted bytes exactly.
 TEST(CodegenHost, SparseWeightsCallTheSparseKernelsAndMatchTheHostRuntime) {
     const arch::Model model = arch::ModelFromJson(R"({"name": "sp", "input": {"shape": [7, 9, 5]},
       "layers": [{"op": "conv2d", "filters": 6, "kernel": 3, "padding": "same"},
@@ -195,6 +197,7 @@ TEST(CodegenHost, SparseWeightsCallTheSparseKernelsAndMatchTheHostRuntime) {
             if (std::uniform_real_distribution<double>(0, 1)(rng) < zeros[i]) v = 0;
             nonzero += v != 0 ? 1 : 0;
         }
+        artifact.mutable_model()->mutable_layers(i)->set_nonzero_weights(nonzero);
         // The layout's size, written from its definition: a bit per weight,
         // each row's bitmap whole bytes, and a byte per non-zero weight.
         const int64_t rows = artifact.layers(i).bias_size();
@@ -204,8 +207,13 @@ TEST(CodegenHost, SparseWeightsCallTheSparseKernelsAndMatchTheHostRuntime) {
     }
     artifact.set_sha256(artifact::ArtifactDigest(artifact));
     const GeneratedModel dense = GenerateModel(artifact, true, false);
-    const GeneratedModel sparse = GenerateModel(artifact, true, true);
+    const GeneratedModel sparse = GenerateModel(artifact);
     EXPECT_EQ(dense.weight_bytes - sparse.weight_bytes, saved);
+    const arch::Graph g = arch::Analyze(arch::ModelFromProto(artifact.model()));
+    EXPECT_EQ(arch::ComputeCost(g).weight_bytes, sparse.weight_bytes);
+    arch::Model without = g.model;
+    for (arch::Layer& l : without.layers) l.nonzero_weights.reset();
+    EXPECT_EQ(arch::ComputeCost(arch::Analyze(without)).weight_bytes, dense.weight_bytes);
     auto calls = [&](const std::string& function) {
         size_t n = 0;
         for (size_t p = sparse.source.find(function + "("); p != std::string::npos;
@@ -220,6 +228,8 @@ TEST(CodegenHost, SparseWeightsCallTheSparseKernelsAndMatchTheHostRuntime) {
               1u);  // the layer without zeros
     testing::TempDir dir;
     ExpectGeneratedMatchesHost(artifact, dir, "sparse", rng, true);
+    if (HasFatalFailure()) return;
+    ExpectGeneratedMatchesHost(artifact, dir, "dense", rng, false);
 }
 
 TEST(CodegenHost, GenerationIsAPureFunctionOfTheArtifact) {

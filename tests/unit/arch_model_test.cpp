@@ -7,6 +7,8 @@
 #include "hilnas/arch/model.h"
 #include "hilnas/common/errors.h"
 #include "hilnas/v1/model.pb.h"
+#include "hilnas_nn/nn_functions.h"
+#include "hilnas_nn/nn_quant.h"
 
 namespace hilnas::arch {
 namespace {
@@ -129,11 +131,50 @@ TEST(ArchCost, FourBitDepthwiseWeightsPackAsOneRow) {
     EXPECT_EQ(r.layers[0].macs, 6 * 6 * 3 * 9);
     // 5*3*6 = 90 weights -> 45 bytes.
     EXPECT_EQ(r.layers[1].weight_bytes, 45 + 6 * 12);
-    EXPECT_EQ(KernelOf(g.model.layers[0]), Kernel::kDepthwiseS4);
+    EXPECT_EQ(KernelOf(g, 0), Kernel::kDepthwiseS4);
     EXPECT_STREQ(KernelFunction(Kernel::kDepthwiseS4), "nn_depthwise_conv_s4");
     // Its scratch: the taps of four channels widened to int16.
     EXPECT_EQ(r.layers[0].scratch_bytes, 8 * 9);
     EXPECT_EQ(r.layers[1].scratch_bytes, 8 * 15);
+}
+
+// Sparse storage (issue #11): an 8-bit conv or dense layer whose exact
+// nonzero_weights make the runtime's sparse layout smaller than dense runs the
+// sparse kernel, and the cost model counts that layout's bytes and scratch.
+TEST(ArchCost, SparseWeightsAreStoredSparseWhenThatIsSmaller) {
+    // conv: 4 rows of 3*3*3 = 27 weights (a 4-byte bitmap each), 108 weights.
+    // dense: 5 rows of 4*4*4 = 64 weights (8 bytes of bitmap each), 320 weights.
+    const Graph g = FromJson(R"({"input": {"shape": [4, 4, 3]}, "layers": [
+      {"op": "conv2d", "filters": 4, "kernel": 3, "padding": "same", "nonzero_weights": 20},
+      {"op": "flatten"},
+      {"op": "dense", "units": 5, "nonzero_weights": 64},
+      {"op": "dense", "units": 6, "nonzero_weights": 28},
+      {"op": "dense", "units": 3, "sparsity": 0.9},
+      {"op": "dense", "units": 2, "weight_bits": 4, "nonzero_weights": 1}]})");
+    const CostReport r = ComputeCost(g);
+    EXPECT_EQ(KernelOf(g, 0), Kernel::kConvSparse);
+    EXPECT_EQ(r.layers[0].weight_bytes, 4 * 4 + 20 + 4 * 12);
+    EXPECT_EQ(r.layers[0].weight_array_bytes, 36 + 4 * 12);
+    EXPECT_EQ(KernelOf(g, 2), Kernel::kFullyConnectedSparse);
+    EXPECT_EQ(r.layers[2].weight_bytes, 5 * 8 + 64 + 5 * 12);
+    // 28 of 5*6 = 30 non-zero: a byte of bitmap per row + 28 = 34 > 30 dense bytes.
+    EXPECT_EQ(KernelOf(g, 3), Kernel::kFullyConnected);
+    EXPECT_EQ(r.layers[3].weight_bytes, 30 + 6 * 12);
+    // A sparsity target is not a count: the layer stays dense.
+    EXPECT_EQ(KernelOf(g, 4), Kernel::kFullyConnected);
+    EXPECT_EQ(r.layers[4].weight_bytes, 6 * 3 + 3 * 12);
+    // 4-bit weights have no sparse kernel.
+    EXPECT_EQ(KernelOf(g, 5), Kernel::kFullyConnectedS4);
+    // Each sparse kernel's scratch is the runtime's own figure, in the plan.
+    const nn_dims input{1, 4, 4, 3}, filter{4, 3, 3, 3};
+    EXPECT_EQ(r.layers[0].scratch_bytes, nn_convolve_sparse_s8_get_buffer_size(&input, &filter));
+    const nn_dims flat{1, 1, 1, 64}, fc{5, 1, 1, 64};
+    EXPECT_EQ(r.layers[2].scratch_bytes, nn_fully_connected_sparse_s8_get_buffer_size(&flat, &fc));
+    EXPECT_STREQ(KernelFunction(Kernel::kConvSparse), "nn_convolve_sparse_s8");
+    EXPECT_STREQ(KernelFunction(Kernel::kFullyConnectedSparse), "nn_fully_connected_sparse_s8");
+    // The stored bytes are the runtime's nn_sparse_s8_bytes.
+    EXPECT_EQ(StoredWeightBytes(g, 2), nn_sparse_s8_bytes(5, 64, 64));
+    EXPECT_EQ(StoredWeightBytes(g, 3), 30);
 }
 
 TEST(ArchCost, ScratchIsPlannedWithItsLayer) {

@@ -108,7 +108,7 @@ void CheckPlan(const Graph& g, const MemoryPlan& plan, const ScratchFn& scratch)
             }
         }
         const Kernel kernel = plan.kernels[static_cast<size_t>(i)];
-        if (kernel != KernelOf(l)) {
+        if (kernel != KernelOf(g, i)) {
             // The only other choice: an in-place kernel, for a layer it can
             // run, over an input nothing reads after it.
             ASSERT_EQ(plan.strategy, PlanStrategy::kBest);
@@ -386,7 +386,7 @@ TEST(ArchSpace, WeightBitsReachTheDepthwiseLayers) {
             ASSERT_EQ(l.bits(), 4) << g.LayerName(i);
             if (l.op != Op::kDepthwiseConv2d) continue;
             ++depthwise;
-            ASSERT_EQ(KernelOf(l), Kernel::kDepthwiseS4);
+            ASSERT_EQ(KernelOf(g, i), Kernel::kDepthwiseS4);
             const int64_t values = int64_t{l.kernel[0]} * l.kernel[1] * g.output(i).c;
             ASSERT_EQ(cost.layers[static_cast<size_t>(i)].weight_bytes,
                       (values + 1) / 2 + 12 * g.output(i).c);
@@ -401,9 +401,10 @@ TEST(ArchSpace, WeightBitsReachTheDepthwiseLayers) {
     both.weight_bits = {8, 4};
     Point p = Sample(both, rng);
     for (Block& b : p.blocks) b.bits = 8;
-    for (const Layer& l : BuildModel(both, p, "eight").layers) {
-        if (l.op == Op::kDepthwiseConv2d) {
-            EXPECT_EQ(KernelOf(l), Kernel::kDepthwise);
+    const Graph eight = Analyze(BuildModel(both, p, "eight"));
+    for (int i = 0; i < eight.num_layers(); ++i) {
+        if (eight.model.layers[static_cast<size_t>(i)].op == Op::kDepthwiseConv2d) {
+            EXPECT_EQ(KernelOf(eight, i), Kernel::kDepthwise);
         }
     }
 }

@@ -104,6 +104,7 @@ FirmwareBuild BuildFirmware(const v1::Int8Model& model, const BuildOptions& opti
     FirmwareBuild result;
     result.elf = (build / "hilnas-fw.elf").string();
     result.arena_bytes = generated.arena_bytes;
+    result.weight_bytes = generated.weight_bytes;
     result.codegen_seconds = codegen_seconds;
     result.sizes = ParseSizeOutput(
         Run({"arm-none-eabi-size", "-A", "-d", result.elf}, options.timeout, "arm-none-eabi-size")

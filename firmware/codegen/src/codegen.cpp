@@ -50,31 +50,11 @@ std::string Act(const nn_activation& a) {
     return "{.min = " + std::to_string(a.min) + ", .max = " + std::to_string(a.max) + "}";
 }
 
-// A layer's weights in the runtime's sparse layout when `wanted`, the layer's
-// kernel has a sparse twin and the layout is smaller than the dense weights;
-// else empty.
-std::vector<int8_t> SparseWeights(const KernelCall& k, const std::string& dense, bool wanted) {
-    if (!wanted || (k.kernel != Kernel::kConv && k.kernel != Kernel::kConv1x1 &&
-                    k.kernel != Kernel::kFullyConnected)) {
-        return {};
-    }
-    const int32_t row_len = k.filter.h * k.filter.w * k.filter.c;
-    const auto nonzeros = std::count_if(dense.begin(), dense.end(), [](char v) { return v != 0; });
-    const int32_t bytes = nn_sparse_s8_bytes(k.filter.n, row_len, static_cast<int32_t>(nonzeros));
-    if (bytes <= 0 || bytes >= static_cast<int64_t>(dense.size())) return {};
-    std::vector<int8_t> packed(static_cast<size_t>(bytes));
-    const std::vector<int8_t> values(dense.begin(), dense.end());
-    if (nn_pack_sparse_s8(values.data(), k.filter.n, row_len, packed.data()) != NN_OK) {
-        throw InvalidArgument("cannot pack the weights sparse", "weights");
-    }
-    return packed;
-}
-
 }  // namespace
 
 GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers,
                              bool sparse_weights) {
-    const Lowered low = Lower(model, in_place_layers);
+    const Lowered low = Lower(model, in_place_layers, sparse_weights);
     const arch::Graph& g = low.graph;
     GeneratedModel gen;
     gen.arena_bytes = low.plan.arena_bytes;
@@ -130,26 +110,17 @@ GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers,
             continue;
         }
         const bool weighted = l.has_weights();
-        std::string f = KernelFunction(k.kernel);
-        std::string ctx = "{.buf = " +
-                          (k.scratch_bytes > 0 ? "g_arena + " + std::to_string(k.scratch_offset)
-                                               : std::string("0")) +
-                          ", .size = " + std::to_string(k.scratch_bytes) + "}";
+        const std::string f = KernelFunction(k.kernel);
+        const std::string ctx =
+            "{.buf = " +
+            (k.scratch_bytes > 0 ? "g_arena + " + std::to_string(k.scratch_offset)
+                                 : std::string("0")) +
+            ", .size = " + std::to_string(k.scratch_bytes) + "}";
         if (weighted) {
             const std::string& w = q.weights();
-            const std::vector<int8_t> sparse = SparseWeights(k, w, sparse_weights);
-            if (!sparse.empty()) {
-                const bool conv = k.kernel != Kernel::kFullyConnected;
-                f = conv ? "nn_convolve_sparse_s8" : "nn_fully_connected_sparse_s8";
-                const int32_t scratch =
-                    conv ? nn_convolve_sparse_s8_get_buffer_size(&k.input, &k.filter)
-                         : nn_fully_connected_sparse_s8_get_buffer_size(&k.input, &k.filter);
-                c << "static int32_t " << p << "sparse_scratch[" << std::max(scratch / 4, 1)
-                  << "];\n";
-                ctx = "{.buf = " + p + "sparse_scratch, .size = " + std::to_string(scratch) + "}";
-            }
             Array(c, "int8_t", p + "weights",
-                  sparse.empty() ? std::vector<int8_t>(w.begin(), w.end()) : sparse,
+                  arch::IsSparseKernel(k.kernel) ? k.sparse_weights
+                                                 : std::vector<int8_t>(w.begin(), w.end()),
                   gen.weight_bytes);
             Array(c, "int32_t", p + "bias", q.bias(), gen.weight_bytes);
             Array(c, "int32_t", p + "multiplier", q.multiplier(), gen.weight_bytes);
@@ -171,6 +142,7 @@ GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers,
             case Kernel::kConv1x1:
             case Kernel::kConv1x1InPlace:
             case Kernel::kConvS4:
+            case Kernel::kConvSparse:
                 c << "static const nn_conv_params " << p
                   << "params = {.input_offset = " << k.conv.input_offset
                   << ", .output_offset = " << k.conv.output_offset
@@ -206,6 +178,7 @@ GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers,
                 break;
             case Kernel::kFullyConnected:
             case Kernel::kFullyConnectedS4:
+            case Kernel::kFullyConnectedSparse:
                 c << "static const nn_fc_params " << p
                   << "params = {.input_offset = " << k.fc.input_offset
                   << ", .output_offset = " << k.fc.output_offset
@@ -236,6 +209,8 @@ GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers,
             case Kernel::kDepthwiseS4:
             case Kernel::kFullyConnected:
             case Kernel::kFullyConnectedS4:
+            case Kernel::kConvSparse:
+            case Kernel::kFullyConnectedSparse:
                 call = f + "(&" + p + "ctx, &" + p + "params, &" + p + "quant, &" + p +
                        "input_dims, " + in + ", &" + p + "filter_dims, " + p + "weights, " + p +
                        "bias, &" + p + "output_dims, " + out + ")";

@@ -110,6 +110,14 @@ std::vector<int8_t> HostModel::Run(std::span<const int8_t> input) {
                 s = nn_fully_connected_s4(&ctx, &c.fc, &pc, &c.input, in, &c.filter, Weights(q),
                                           bias, &c.output, out);
                 break;
+            case Kernel::kConvSparse:
+                s = nn_convolve_sparse_s8(&ctx, &c.conv, &pc, &c.input, in, &c.filter,
+                                          c.sparse_weights.data(), bias, &c.output, out);
+                break;
+            case Kernel::kFullyConnectedSparse:
+                s = nn_fully_connected_sparse_s8(&ctx, &c.fc, &pc, &c.input, in, &c.filter,
+                                                 c.sparse_weights.data(), bias, &c.output, out);
+                break;
             case Kernel::kAdd:
                 s = nn_add_s8(&ctx, &c.add, &c.input, in, arena + c.input2_offset, out);
                 break;

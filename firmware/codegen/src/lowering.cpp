@@ -2,6 +2,7 @@
 
 #include "hilnas/artifact/artifact.h"
 #include "hilnas/common/errors.h"
+#include "hilnas_nn/nn_quant.h"
 
 namespace hilnas::firmware {
 
@@ -23,9 +24,12 @@ nn_tile Padding(const arch::Layer& l, const arch::Shape& x, const std::array<int
 
 }  // namespace
 
-Lowered Lower(const v1::Int8Model& model, bool in_place_layers) {
+Lowered Lower(const v1::Int8Model& model, bool in_place_layers, bool sparse_weights) {
     Lowered out;
     out.graph = artifact::ValidateArtifact(model);
+    if (!sparse_weights) {
+        for (arch::Layer& l : out.graph.model.layers) l.nonzero_weights.reset();
+    }
     const arch::Graph& g = out.graph;
     out.plan =
         arch::PlanMemory(g, arch::PlanStrategy::kBest, arch::RuntimeScratchBytes, in_place_layers);
@@ -104,6 +108,15 @@ Lowered Lower(const v1::Int8Model& model, bool in_place_layers) {
                                       a.output_shift(),
                                       Act(q)};
                 break;
+            }
+        }
+        if (arch::IsSparseKernel(c.kernel)) {
+            const std::string& w = q.weights();
+            const std::vector<int8_t> dense(w.begin(), w.end());
+            c.sparse_weights.resize(static_cast<size_t>(arch::SparseWeightBytes(g, i)));
+            if (nn_pack_sparse_s8(dense.data(), c.filter.n, c.filter.h * c.filter.w * c.filter.c,
+                                  c.sparse_weights.data()) != NN_OK) {
+                throw Internal(g.LayerName(i) + ": cannot pack its weights sparse");
             }
         }
         out.calls.push_back(c);

@@ -35,6 +35,9 @@ struct KernelCall {
     int64_t output_offset = 0;
     int64_t scratch_offset = 0;
     int32_t scratch_bytes = 0;
+    // The weights in the runtime's sparse layout (nn_pack_sparse_s8), for the
+    // sparse kernels only: arch::StoredWeightBytes bytes.
+    std::vector<int8_t> sparse_weights;
 };
 
 struct Lowered {
@@ -49,7 +52,9 @@ struct Lowered {
 
 // Validates (ValidateArtifact), plans the arena with the cost model's best
 // strategy, and lowers every layer. in_place_layers = false: the ordinary
-// kernels only (BuildOptions::in_place_layers).
-Lowered Lower(const v1::Int8Model& model, bool in_place_layers = true);
+// kernels only (BuildOptions::in_place_layers). sparse_weights = false: every
+// layer's weights dense, as if no layer carried nonzero_weights
+// (BuildOptions::sparse_weights), for the kernel benchmark's comparison.
+Lowered Lower(const v1::Int8Model& model, bool in_place_layers = true, bool sparse_weights = true);
 
 }  // namespace hilnas::firmware

@@ -60,7 +60,6 @@ struct Sample {
 // been called by at least eight.
 std::vector<Sample> SampleModels(int count, uint64_t seed, const catalog::BoardType& board,
                                  bool cover) {
-    const arch::SearchSpace space = arch::FlashCalibrationSpace();
     std::mt19937_64 rng(seed);
     std::vector<Sample> out;
     std::array<int, arch::kKernelCount> calls{};
@@ -76,7 +75,7 @@ std::vector<Sample> SampleModels(int count, uint64_t seed, const catalog::BoardT
          (static_cast<int>(out.size()) < count || (cover && !covered())) && tries < 100 * count;
          ++tries) {
         const arch::Model model =
-            arch::BuildModel(space, arch::Sample(space, rng), "cal-" + std::to_string(out.size()));
+            arch::FlashCalibrationModel(rng, "cal-" + std::to_string(out.size()));
         arch::Graph g = arch::Analyze(model);
         const arch::CostReport cost = arch::ComputeCost(g);
         if (cost.weight_bytes > board.flash_bytes / 2 || cost.arena_bytes > board.sram_bytes / 2) {
@@ -373,13 +372,14 @@ void WriteInc(const std::string& path, const std::vector<Learnt>& all, uint64_t 
 int64_t BaselineEstimate(const arch::Graph& g, int64_t weight_bytes) {
     int64_t code = 17408;
     std::set<arch::Kernel> kinds;
-    for (const arch::Layer& l : g.model.layers) {
-        const arch::Kernel k = arch::KernelOf(l);
+    for (int i = 0; i < g.num_layers(); ++i) {
+        const arch::Kernel k = arch::KernelOf(g, i);
         if (k == arch::Kernel::kView) continue;
         code += 48;
         if (!kinds.insert(k).second) continue;
         switch (k) {
             case arch::Kernel::kConv:
+            case arch::Kernel::kConvSparse:
                 code += 1600;
                 break;
             case arch::Kernel::kConv1x1:
@@ -405,6 +405,7 @@ int64_t BaselineEstimate(const arch::Graph& g, int64_t weight_bytes) {
                 code += 256;
                 break;
             case arch::Kernel::kFullyConnected:
+            case arch::Kernel::kFullyConnectedSparse:
                 code += 512;
                 break;
             case arch::Kernel::kFullyConnectedS4:

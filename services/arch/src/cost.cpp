@@ -34,6 +34,11 @@ WeightLayout WeightLayoutOf(const Graph& g, int layer) {
     }
 }
 
+int64_t StoredWeightBytes(const Graph& g, int layer) {
+    return IsSparseKernel(KernelOf(g, layer)) ? SparseWeightBytes(g, layer)
+                                              : WeightLayoutOf(g, layer).bytes();
+}
+
 LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) {
     const Layer& l = g.model.layers[static_cast<size_t>(layer)];
     const Shape& x = g.input_of(layer);
@@ -65,7 +70,7 @@ LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) 
         default:
             break;
     }
-    c.weight_bytes = WeightLayoutOf(g, layer).bytes();
+    c.weight_bytes = StoredWeightBytes(g, layer);
     c.params = weights + out_channels;
     const int64_t per_channel = out_channels * (4 + 4 + 4);  // bias, multiplier, shift
     if (l.has_weights()) c.weight_array_bytes = (c.weight_bytes + 3) / 4 * 4 + per_channel;
@@ -81,7 +86,7 @@ LayerCost ComputeLayerCost(const Graph& g, int layer, const ScratchFn& scratch) 
         c.working_memory_bytes += g.tensors[static_cast<size_t>(t)].elements();
     }
     c.working_memory_bytes += y.elements();
-    c.scratch_bytes = scratch ? scratch(g, layer, KernelOf(l)) : 0;
+    c.scratch_bytes = scratch ? scratch(g, layer, KernelOf(g, layer)) : 0;
     return c;
 }
 
@@ -143,6 +148,8 @@ std::string CostReportToJson(const Graph& g, const CostReport& r, bool with_laye
             row["index"] = i;
             row["id"] = l.id;
             row["op"] = std::string(OpName(l.op));
+            row["kernel"] =
+                KernelFunction(r.plan.kernels[static_cast<size_t>(i)]);  // "" for a view
             row["output_shape"] = {y.h, y.w, y.c};
             row["params"] = c.params;
             row["macs"] = c.macs;

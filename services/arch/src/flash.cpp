@@ -36,6 +36,23 @@ SearchSpace FlashCalibrationSpace() {
     return s;
 }
 
+Model FlashCalibrationModel(std::mt19937_64& rng, const std::string& name) {
+    const SearchSpace space = FlashCalibrationSpace();
+    Model model = BuildModel(space, Sample(space, rng), name);
+    const Graph g = Analyze(model);
+    std::uniform_real_distribution<double> keep(0.05, 0.6);
+    for (int i = 0; i < g.num_layers(); ++i) {
+        Layer& l = model.layers[static_cast<size_t>(i)];
+        if ((l.op != Op::kConv2d && l.op != Op::kDense) || l.bits() != 8 || rng() % 3 != 0) {
+            continue;
+        }
+        const WeightLayout w = WeightLayoutOf(g, i);
+        l.nonzero_weights =
+            static_cast<int64_t>(keep(rng) * static_cast<double>(w.rows * w.row_length));
+    }
+    return model;
+}
+
 FlashPrediction PredictFlash(const Graph& g, const std::vector<Kernel>& kernels,
                              const FlashCalibration& c) {
     FlashPrediction p;

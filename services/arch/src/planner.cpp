@@ -116,7 +116,7 @@ Candidate Build(const Graph& g, const InPlace& in_place, const ScratchFn& scratc
         PlannedBuffer& out =
             c.buffers[static_cast<size_t>(c.tensor_buffer[static_cast<size_t>(i) + 1])];
         Kernel& kernel = c.kernels[static_cast<size_t>(i)];
-        kernel = KernelOf(l);
+        kernel = KernelOf(g, i);
         if (l.op == Op::kFlatten) {
             out.shares_with = Root(c.buffers, c.tensor_buffer[static_cast<size_t>(in[0])]);
         } else if (l.op == Op::kAdd && in_place.add) {
@@ -327,7 +327,7 @@ MemoryPlan PlanMemory(const Graph& graph, PlanStrategy strategy, const ScratchFn
     if (best_in_place.add) order += "+in-place";
     int in_place_count = 0;
     for (size_t i = 0; i < layers; ++i) {
-        in_place_count += best.candidate.kernels[i] != KernelOf(graph.model.layers[i]);
+        in_place_count += best.candidate.kernels[i] != KernelOf(graph, static_cast<int>(i));
     }
     if (in_place_count > 0) order += "+layers-in-place-" + std::to_string(in_place_count);
     return Finish(std::move(best.candidate), strategy, order, best.arena);

@@ -40,6 +40,10 @@ int64_t RuntimeScratchBytes(const Graph& graph, int layer, Kernel kernel) {
             return nn_global_avg_pool_s8_get_buffer_size(&input);
         case Kernel::kFullyConnected:
             return nn_fully_connected_s8_get_buffer_size(&flat, &fc_filter);
+        case Kernel::kConvSparse:
+            return nn_convolve_sparse_s8_get_buffer_size(&input, &conv_filter);
+        case Kernel::kFullyConnectedSparse:
+            return nn_fully_connected_sparse_s8_get_buffer_size(&flat, &fc_filter);
         case Kernel::kFullyConnectedS4:
             return nn_fully_connected_s4_get_buffer_size(&flat, &fc_filter);
         case Kernel::kAdd:

@@ -38,13 +38,13 @@ struct BuildOptions {
     // arena than the cost model's): only for the kernel benchmark, which
     // measures both kernels of a shape.
     bool in_place_layers = true;
-    // true: 8-bit convolutions and fully connected layers whose weights the
-    // runtime's sparse layout (nn_pack_sparse_s8) stores in fewer bytes are
-    // stored so and call nn_convolve_sparse_s8 / nn_fully_connected_sparse_s8,
-    // with their scratch in a static array outside the planned arena, which
-    // the cost model does not count: only for the kernel benchmark, which
-    // measures sparse against dense kernels.
-    bool sparse_weights = false;
+    // true: the layers for which arch::KernelOf chooses a sparse kernel (8-bit
+    // conv and dense weights that the runtime's sparse layout stores in fewer
+    // bytes, by their exact nonzero_weights) are stored so and call
+    // nn_convolve_sparse_s8 / nn_fully_connected_sparse_s8, as the cost model
+    // counts. false: every layer dense, which the cost model does not predict:
+    // only for the kernel benchmark, which measures sparse against dense.
+    bool sparse_weights = true;
     // TEST ONLY, for the agent's robustness tests; never for measurements.
     //   ""               no fault
     //   "hang-on-infer"  infer spins forever after m-infer-start: the board
@@ -62,6 +62,7 @@ struct FirmwareBuild {
     std::string elf;  // out_dir/build/hilnas-fw.elf
     ElfSizes sizes;
     int64_t arena_bytes = 0;     // the planner's, as generated
+    int64_t weight_bytes = 0;    // weights, biases, requantisation, as generated (unpadded)
     double codegen_seconds = 0;  // generating the model's C (the rest is compiling)
     std::string toolchain;       // e.g. "arm-none-eabi-gcc (15:12.2.rel1-1) 12.2.1 20221205"
 };

@@ -24,12 +24,12 @@ struct GeneratedModel {
 
 // Validates (ValidateArtifact) and generates. Throws InvalidArgument for a bad artifact.
 // in_place_layers = false: the ordinary kernels only (BuildOptions::in_place_layers).
-// sparse_weights = true: 8-bit convolutions and fully connected layers whose
-// weights are smaller in the runtime's sparse layout are stored so and call
-// the sparse kernels, their scratch a static array of its own outside the
-// planned arena (BuildOptions::sparse_weights).
+// Layers for which arch::KernelOf chooses a sparse kernel (8-bit conv and
+// dense weights smaller in the runtime's sparse layout) are stored so, their
+// scratch in the planned arena; sparse_weights = false stores every layer
+// dense (BuildOptions::sparse_weights).
 GeneratedModel GenerateModel(const v1::Int8Model& model, bool in_place_layers = true,
-                             bool sparse_weights = false);
+                             bool sparse_weights = true);
 
 // Writes model.h and model.c into `dir` (created if missing), nothing else.
 void WriteGeneratedModel(const GeneratedModel& generated, const std::string& dir);

@@ -7,15 +7,16 @@
 //                 Hout*Wout*cin*mult*kh*kw; dense in*units; pools, add, flatten 0.
 //   weight_bytes  what the runtime stores in flash for the weights, int32
 //                 biases and per-channel requantisation (int32 multiplier and
-//                 int32 shift per output channel). 8-bit weights take a byte
-//                 each; 4-bit weights are packed two to a byte along each
-//                 row of WeightLayoutOf, a row padded to a whole byte. The
-//                 generated firmware stores weights dense: sparsity does NOT
-//                 reduce it (structured pruning shrinks the IR instead). The
-//                 runtime's sparse kernels (nn_convolve_sparse_s8,
-//                 nn_fully_connected_sparse_s8) are not yet chosen by
-//                 KernelOf; only the kernel benchmark's code-generator
-//                 option calls them.
+//                 int32 shift per output channel). The weights as the kernel
+//                 that KernelOf chooses reads them (StoredWeightBytes): 8-bit
+//                 weights a byte each; 4-bit ones packed two to a byte along
+//                 each row of WeightLayoutOf, a row padded to a whole byte;
+//                 8-bit conv and dense weights that are smaller in the
+//                 runtime's sparse layout (a bitmap per row plus the non-zero
+//                 values: nn_convolve_sparse_s8, nn_fully_connected_sparse_s8)
+//                 stored so. Exact for a model that carries each layer's
+//                 nonzero_weights (the trainer's export writes them); a model
+//                 with only `sparsity` targets counts dense.
 //   nonzero_weight_bytes  SpArSe's model size: as weight_bytes, but counting
 //                 only the non-zero weights: the layer's nonzero_weights when
 //                 the model has it (exported models do), else
@@ -90,6 +91,12 @@ struct WeightLayout {
     int64_t bytes() const { return bits == 4 ? rows * ((row_length + 1) / 2) : rows * row_length; }
 };
 WeightLayout WeightLayoutOf(const Graph& graph, int layer);
+
+// The bytes of `layer`'s weight array in the firmware (before its int32
+// tables and before padding to 4): SparseWeightBytes when KernelOf chooses a
+// sparse kernel, else WeightLayoutOf's bytes. The code generator emits exactly
+// this many.
+int64_t StoredWeightBytes(const Graph& graph, int layer);
 
 // `board`: the catalogue board type whose firmware the flash figure is for.
 CostReport ComputeCost(const Graph& graph, PlanStrategy strategy = PlanStrategy::kBest,

@@ -20,6 +20,8 @@
 
 #include <array>
 #include <cstdint>
+#include <random>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -72,6 +74,12 @@ FlashPrediction PredictFlash(const Graph& graph, const std::vector<Kernel>& kern
 // kind, 1×1 to 5×5 kernels, 4- and 8-bit weights, every pooling, so that every
 // kernel is both called and left out.
 SearchSpace FlashCalibrationSpace();
+
+// A model for the calibration and its test: BuildModel of a sample of
+// FlashCalibrationSpace named `name`, with about one in three of its 8-bit
+// conv and dense layers given nonzero_weights of 5% to 60% of their weights,
+// so that the sparse kernels are both called and left out.
+Model FlashCalibrationModel(std::mt19937_64& rng, const std::string& name);
 
 // The board a prediction uses when none is named: the catalogue's default.
 inline constexpr std::string_view kDefaultFlashBoard = catalog::kDefaultBoardType;
