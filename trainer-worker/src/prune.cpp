@@ -112,44 +112,39 @@ BayesianCompressionResult BayesianCompress(NetworkImpl& net, const Dataset& data
     };
     if (!mu.empty()) Fit(net, data, fit, progress, cancel);
 
+    // Per layer, as channel pruning does: the channels past the threshold go,
+    // then, up to the target's share of the layer, the next by decreasing log
+    // alpha. (One ranking over all layers together would empty a layer whose
+    // scales all drift up alike, such as the last conv before a global pool.)
     torch::NoGradGuard no_grad;
-    struct Channel {
-        double log_alpha;
-        int layer;
-        int64_t index;
-    };
-    std::vector<Channel> channels;
     std::vector<std::vector<bool>> removed(static_cast<size_t>(net.num_layers()));
-    std::vector<int64_t> protect(static_cast<size_t>(net.num_layers()), -1);
-    int64_t total = 0, past = 0;
+    int64_t total = 0, past = 0, count = 0;
     for (int i = 0; i < net.num_layers(); ++i) {
         if (!net.layer(i).group_mu.defined()) continue;
         const torch::Tensor la = net.GroupLogAlpha(i).to(torch::kCPU, torch::kDouble).contiguous();
         const int64_t c = la.numel();
         const double* a = la.data_ptr<double>();
         const auto ui = static_cast<size_t>(i);
-        protect[ui] = std::min_element(a, a + c) - a;
+        const int64_t protect = std::min_element(a, a + c) - a;
         removed[ui].assign(static_cast<size_t>(c), false);
         total += c;
+        std::vector<int64_t> order;  // candidates, by decreasing log alpha
         for (int64_t k = 0; k < c; ++k) {
-            if (k == protect[ui]) continue;
-            if (a[k] > o.log_alpha_threshold) {
-                removed[ui][static_cast<size_t>(k)] = true;
-                ++past;
-            } else {
-                channels.push_back({a[k], i, k});
-            }
+            if (k != protect) order.push_back(k);
         }
-    }
-    const auto need =
-        static_cast<int64_t>(std::ceil(o.target_sparsity * static_cast<double>(total) - 1e-9));
-    std::stable_sort(channels.begin(), channels.end(),
-                     [](const Channel& a, const Channel& b) { return a.log_alpha > b.log_alpha; });
-    int64_t count = past;
-    for (const Channel& ch : channels) {
-        if (count >= need) break;
-        removed[static_cast<size_t>(ch.layer)][static_cast<size_t>(ch.index)] = true;
-        ++count;
+        std::stable_sort(order.begin(), order.end(),
+                         [a](int64_t x, int64_t y) { return a[x] > a[y]; });
+        const auto need =
+            static_cast<int64_t>(std::ceil(o.target_sparsity * static_cast<double>(c) - 1e-9));
+        int64_t gone = 0;
+        for (const int64_t k : order) {
+            const bool beyond = a[k] > o.log_alpha_threshold;
+            if (!beyond && gone >= need) break;
+            removed[ui][static_cast<size_t>(k)] = true;
+            ++gone;
+            past += beyond ? 1 : 0;
+        }
+        count += gone;
     }
 
     std::vector<std::vector<int64_t>> keep(static_cast<size_t>(net.num_layers()));

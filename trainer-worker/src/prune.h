@@ -32,8 +32,8 @@ double SparseVdPrune(NetworkImpl& net, const Dataset& data, FitOptions fit,
 Network ChannelPrune(const NetworkImpl& net, double target_fraction);
 
 struct BayesianCompressionOptions {
-    // At least this fraction of the shrinkable layers' channels (all layers
-    // together) is removed.
+    // At least this fraction of each shrinkable layer's channels is removed
+    // (less where that would leave the layer none: it keeps one).
     double target_sparsity = 0;
     double log_alpha_threshold = 3;  // a channel whose scale's log alpha exceeds it goes
     double kl_weight = 1;            // of the KL term per training image, ramped up from 0
@@ -56,9 +56,10 @@ struct BayesianCompressionResult {
 // fit.epochs with the scales (one draw per image and channel: the local
 // reparameterisation), minimising the data loss plus kl_weight / N_train times
 // the KL (Molchanov's approximation in log alpha_c = log sigma_c^2 - log mu_c^2),
-// ramped up over the first half. Then removes the channels whose log alpha
-// exceeds the threshold and, if that is fewer than the target, the next ones
-// by decreasing log alpha; a layer always keeps its lowest-log-alpha channel.
+// ramped up over the first half. Then, in each layer, removes the channels
+// whose log alpha exceeds the threshold and, if that is fewer than the
+// target's share of the layer, the next ones by decreasing log alpha; a layer
+// always keeps its lowest-log-alpha channel.
 // The kept channels' mu is folded into their batch norm (or weights and bias)
 // and the network shrinks (see Shrink). `net` keeps the folded weights.
 BayesianCompressionResult BayesianCompress(NetworkImpl& net, const Dataset& data, FitOptions fit,

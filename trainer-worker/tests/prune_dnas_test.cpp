@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <utility>
+
 #include "dnas.h"
 #include "export.h"
 #include "fit.h"
@@ -187,6 +190,14 @@ TEST(Prune, BayesianCompressionMeetsItsTargetAndKeepsEveryLayer) {
     BayesianCompressionResult r = BayesianCompress(*net, Small(), f, o, {}, nullptr);
     const int64_t kept = TotalChannels(*r.network);
     EXPECT_LE(static_cast<double>(kept), 0.3 * static_cast<double>(channels));
+    // The target holds in each layer, not only over all of them: 8, 16 and 32
+    // channels keep at most 30% each.
+    const std::pair<int, int> widths[] = {{0, 8}, {2, 16}, {5, 32}};
+    for (const auto& [layer, width] : widths) {
+        EXPECT_LE(r.network->out_channels(layer), width - static_cast<int>(std::ceil(0.7 * width)))
+            << "layer " << layer;
+        EXPECT_GE(r.network->out_channels(layer), 1) << "layer " << layer;
+    }
     // Asking for every channel still leaves one per layer.
     Network all(testing::SmallLeNet(8, 16, 32));
     o.target_sparsity = 1.0;
