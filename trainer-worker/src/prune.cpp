@@ -2,10 +2,42 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <utility>
 
 #include "shrink.h"
 
 namespace hilnas::trainer {
+
+namespace {
+
+// The trainable parameters of `net` other than those in `apart`.
+std::vector<torch::Tensor> ParametersBut(NetworkImpl& net,
+                                         const std::vector<torch::Tensor>& apart) {
+    std::vector<torch::Tensor> rest;
+    for (const auto& p : net.TrainableParameters()) {
+        if (std::none_of(apart.begin(), apart.end(),
+                         [&](const torch::Tensor& a) { return a.is_same(p); })) {
+            rest.push_back(p);
+        }
+    }
+    return rest;
+}
+
+// The variational loss's KL term, `kl_weight` per training image, ramped up
+// from 0 over the first half of the steps.
+std::function<torch::Tensor(int64_t, int64_t)> RampedKl(double kl_weight, const Dataset& data,
+                                                        std::function<torch::Tensor()> kl) {
+    const double per_image =
+        kl_weight / static_cast<double>(std::max<int64_t>(data.train.size(), 1));
+    return [per_image, kl = std::move(kl)](int64_t step, int64_t steps) {
+        const double ramp = std::min(1.0, 2.0 * static_cast<double>(step + 1) /
+                                              static_cast<double>(std::max<int64_t>(steps, 1)));
+        return kl() * (per_image * ramp);
+    };
+}
+
+}  // namespace
 
 double SparseVdPrune(NetworkImpl& net, const Dataset& data, FitOptions fit,
                      const SparseVdOptions& o, const ProgressFn& progress,
@@ -17,23 +49,10 @@ double SparseVdPrune(NetworkImpl& net, const Dataset& data, FitOptions fit,
     for (int i = 0; i < net.num_layers(); ++i) {
         if (net.layer(i).log_sigma2.defined()) sigma.push_back(net.layer(i).log_sigma2);
     }
-    std::vector<torch::Tensor> rest;
-    for (const auto& p : net.TrainableParameters()) {
-        if (std::none_of(sigma.begin(), sigma.end(),
-                         [&](const torch::Tensor& s) { return s.is_same(p); })) {
-            rest.push_back(p);
-        }
-    }
-    fit.parameters = rest;
+    fit.parameters = ParametersBut(net, sigma);
     fit.extra_groups = {{sigma, o.log_sigma_lr_factor}};
     fit.weight_decay = 0;  // the KL term is the regulariser
-    const double per_image =
-        o.kl_weight / static_cast<double>(std::max<int64_t>(data.train.size(), 1));
-    fit.extra_loss = [&net, per_image](int64_t step, int64_t steps) {
-        const double ramp = std::min(1.0, 2.0 * static_cast<double>(step + 1) /
-                                              static_cast<double>(std::max<int64_t>(steps, 1)));
-        return net.KlDivergence() * (per_image * ramp);
-    };
+    fit.extra_loss = RampedKl(o.kl_weight, data, [&net] { return net.KlDivergence(); });
     Fit(net, data, fit, progress, cancel);
 
     // Masks: the threshold first, then the target by decreasing log alpha.
@@ -93,23 +112,11 @@ BayesianCompressionResult BayesianCompress(NetworkImpl& net, const Dataset& data
         mu.push_back(net.layer(i).group_mu);
         sigma.push_back(net.layer(i).group_log_sigma2);
     }
-    std::vector<torch::Tensor> rest;
-    for (const auto& p : net.TrainableParameters()) {
-        const auto same = [&](const torch::Tensor& t) { return t.is_same(p); };
-        if (std::none_of(mu.begin(), mu.end(), same) &&
-            std::none_of(sigma.begin(), sigma.end(), same)) {
-            rest.push_back(p);
-        }
-    }
-    fit.parameters = rest;
+    std::vector<torch::Tensor> scales = mu;
+    scales.insert(scales.end(), sigma.begin(), sigma.end());
+    fit.parameters = ParametersBut(net, scales);
     fit.extra_groups = {{mu, 1.0}, {sigma, o.log_sigma_lr_factor}};
-    const double per_image =
-        o.kl_weight / static_cast<double>(std::max<int64_t>(data.train.size(), 1));
-    fit.extra_loss = [&net, per_image](int64_t step, int64_t steps) {
-        const double ramp = std::min(1.0, 2.0 * static_cast<double>(step + 1) /
-                                              static_cast<double>(std::max<int64_t>(steps, 1)));
-        return net.GroupKlDivergence() * (per_image * ramp);
-    };
+    fit.extra_loss = RampedKl(o.kl_weight, data, [&net] { return net.GroupKlDivergence(); });
     if (!mu.empty()) Fit(net, data, fit, progress, cancel);
 
     // Per layer, as channel pruning does: the channels past the threshold go,
