@@ -4,7 +4,7 @@
 // images/s, and what channel pruning, Bayesian compression and sparse VD save
 // against the baseline trained in the same run.
 //
-//   hilnas-bench-trainer [--epochs 6] [--threads 2] [--prune-target 0.6]
+//   hilnas-bench-trainer [--epochs 6] [--threads 2] [--prune-target 0.4]
 //                        [--methods channel,bayesian,sparse_vd] [--prune-epochs 2]
 //                        [--kl-weight W] [--train-limit N] [--skip-pruning]
 #include <torch/torch.h>
@@ -63,7 +63,7 @@ void PrintStructured(const char* name, double target, const TrialResult& base,
 
 int main(int argc, char** argv) {
     int epochs = 6, threads = 2;
-    double prune_target = 0.6, kl_weight = 0;
+    double prune_target = 0.4, kl_weight = 0;
     int prune_epochs = 2, train_limit = 0;
     std::string methods = "channel,bayesian,sparse_vd";
     bool pruning = true;
