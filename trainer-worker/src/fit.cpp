@@ -109,9 +109,7 @@ torch::Tensor Predict(NetworkImpl& net, const Split& split, torch::Device device
 }
 
 double Accuracy(NetworkImpl& net, const Split& split, torch::Device device) {
-    if (split.size() == 0) return 0;
-    return Predict(net, split, device).eq(split.labels).sum().item<double>() /
-           static_cast<double>(split.size());
+    return Evaluate(net, split, device).accuracy;
 }
 
 Evaluation Evaluate(NetworkImpl& net, const Split& split, torch::Device device, int64_t batch) {

@@ -36,6 +36,17 @@ FitOptions BaseFit(const v1::TrainingRecipe& r, torch::Device device) {
     return f;
 }
 
+// Sparse VD's or Bayesian compression's options from the candidate's
+// pruning settings (0 there: the method's default).
+template <typename Options>
+Options VariationalOptions(const v1::PruningSettings& pr) {
+    Options o;
+    o.target_sparsity = pr.target_sparsity();
+    if (pr.log_alpha_threshold() != 0) o.log_alpha_threshold = pr.log_alpha_threshold();
+    if (pr.kl_weight() > 0) o.kl_weight = pr.kl_weight();
+    return o;
+}
+
 std::vector<arch::LayerMapping> MappingFromProto(const v1::Morphism& m) {
     std::vector<arch::LayerMapping> out;
     for (const auto& l : m.layers()) {
@@ -143,6 +154,16 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
         train_images += r.images;
         return r;
     };
+    // A phase that trains through its own loop (DNAS, sparse VD, Bayesian
+    // compression) for f.epochs: its time and images count as training.
+    auto timed = [&](FitOptions f, auto&& phase) {
+        f.started = Seconds() - t0;
+        const double s0 = Seconds();
+        auto r = phase(f);
+        train_seconds += Seconds() - s0;
+        train_images += data.train.size() * f.epochs;
+        return r;
+    };
 
     if (cand.dnas().enabled()) {
         const v1::DnasSettings& d = cand.dnas();
@@ -159,11 +180,8 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
         o.shrink = d.shrink();
         FitOptions f = base;
         f.epochs = d.epochs() > 0 ? d.epochs() : 1;
-        f.started = Seconds() - t0;
-        const double s0 = Seconds();
-        DnasResult r = RunDnas(net, data, f, o, progress, cancel);
-        train_seconds += Seconds() - s0;
-        train_images += data.train.size() * f.epochs;
+        DnasResult r = timed(
+            f, [&](const FitOptions& fo) { return RunDnas(net, data, fo, o, progress, cancel); });
         net = r.network;
         net->to(device);
         const arch::CostReport c = arch::ComputeCost(arch::Analyze(r.model));
@@ -201,25 +219,15 @@ TrialResult RunTrial(const TrialSpec& spec, const ProgressFn& progress,
         f.epochs = pr.epochs() > 0 ? pr.epochs() : 1;
         f.learning_rate = base.learning_rate * 0.5;
         if (pr.method() == v1::PRUNING_SPARSE_VD) {
-            SparseVdOptions o;
-            o.target_sparsity = pr.target_sparsity();
-            if (pr.log_alpha_threshold() != 0) o.log_alpha_threshold = pr.log_alpha_threshold();
-            if (pr.kl_weight() > 0) o.kl_weight = pr.kl_weight();
-            f.started = Seconds() - t0;
-            const double s0 = Seconds();
-            SparseVdPrune(*net, data, f, o, progress, cancel);
-            train_seconds += Seconds() - s0;
-            train_images += data.train.size() * f.epochs;
+            const auto o = VariationalOptions<SparseVdOptions>(pr);
+            timed(f, [&](const FitOptions& fo) {
+                return SparseVdPrune(*net, data, fo, o, progress, cancel);
+            });
         } else if (pr.method() == v1::PRUNING_BAYESIAN) {
-            BayesianCompressionOptions o;
-            o.target_sparsity = pr.target_sparsity();
-            if (pr.log_alpha_threshold() != 0) o.log_alpha_threshold = pr.log_alpha_threshold();
-            if (pr.kl_weight() > 0) o.kl_weight = pr.kl_weight();
-            f.started = Seconds() - t0;
-            const double s0 = Seconds();
-            BayesianCompressionResult r = BayesianCompress(*net, data, f, o, progress, cancel);
-            train_seconds += Seconds() - s0;
-            train_images += data.train.size() * f.epochs;
+            const auto o = VariationalOptions<BayesianCompressionOptions>(pr);
+            BayesianCompressionResult r = timed(f, [&](const FitOptions& fo) {
+                return BayesianCompress(*net, data, fo, o, progress, cancel);
+            });
             net = r.network;
             net->to(device);
             run_fit(*net, f);  // fine-tune the smaller network, as channel pruning does
