@@ -79,8 +79,9 @@ std::string ReadFile(const fs::path& p) {
 void WriteEntry(const fs::path& dir, const std::string& stamp, const firmware::FirmwareBuild& b) {
     std::ofstream out(dir / "entry.tmp");
     const auto& s = b.sizes;
-    out << stamp << b.arena_bytes << ' ' << s.isr_vector << ' ' << s.text << ' ' << s.rodata << ' '
-        << s.exidx << ' ' << s.data << ' ' << s.bss << ' ' << s.stack << '\n';
+    out << stamp << b.arena_bytes << ' ' << b.weight_bytes << ' ' << s.isr_vector << ' ' << s.text
+        << ' ' << s.rodata << ' ' << s.exidx << ' ' << s.data << ' ' << s.bss << ' ' << s.stack
+        << '\n';
     out.close();
     if (!out) throw Unavailable("cannot write the firmware cache entry in " + dir.string());
     fs::rename(dir / "entry.tmp", dir / "entry");  // an entry exists only once complete
@@ -91,8 +92,8 @@ bool ReadEntry(const fs::path& dir, const std::string& stamp, firmware::Firmware
     if (text.rfind(stamp, 0) != 0) return false;
     std::istringstream in(text.substr(stamp.size()));
     auto& s = b->sizes;
-    if (!(in >> b->arena_bytes >> s.isr_vector >> s.text >> s.rodata >> s.exidx >> s.data >>
-          s.bss >> s.stack)) {
+    if (!(in >> b->arena_bytes >> b->weight_bytes >> s.isr_vector >> s.text >> s.rodata >>
+          s.exidx >> s.data >> s.bss >> s.stack)) {
         return false;
     }
     b->elf = (dir / "build" / "hilnas-fw.elf").string();
@@ -127,6 +128,8 @@ CachedFirmware FirmwareCache::Get(const v1::Int8Model& model, firmware::BuildOpt
     const std::string digest = artifact::ArtifactDigest(model);
     std::string name = digest.substr(0, 24) + "-" + options.board + "-" + options.runtime_variant;
     if (options.energy_mode) name += "-energy";
+    if (!options.in_place_layers) name += "-no-in-place";
+    if (!options.sparse_weights) name += "-dense";
     if (!options.fault.empty()) name += "-fault-" + options.fault;
     const fs::path entry = fs::path(dir_) / name;
     const std::string stamp = Stamp(toolchain_, sources_);

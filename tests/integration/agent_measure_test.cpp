@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "hilnas/agent/board.h"
+#include "hilnas/agent/firmware_cache.h"
 #include "hilnas/agent/health.h"
 #include "hilnas/agent/measure.h"
 #include "hilnas/arch/cost.h"
@@ -213,6 +214,37 @@ TEST_F(AgentMeasure, ABoardThatCannotComeUpIsABoardFault) {
     const HealthResult h = CheckHealth(measurer);
     EXPECT_FALSE(h.ok);
     EXPECT_THAT(h.reason, HasSubstr("health check failed (board)"));
+}
+
+// A cache hit is the build it stored, figures and all; the same pruned model
+// built with every layer dense (the kernel benchmark's option) is an entry of
+// its own, never the sparse build.
+TEST_F(AgentMeasure, ACacheHitIsTheStoredBuildAndADenseBuildIsItsOwnEntry) {
+    const arch::Model pruned =
+        arch::ModelFromJson(R"({"name": "pruned", "input": {"shape": [28, 28, 1]},
+      "layers": [
+        {"op": "conv2d", "filters": 8, "kernel": 3, "stride": 2, "activation": "relu", "nonzero_weights": 15},
+        {"op": "global_avg_pool"},
+        {"op": "dense", "units": 10, "nonzero_weights": 16}]})");
+    const v1::Int8Model artifact = artifact::RandomArtifact(pruned, 5);
+    firmware::BuildOptions options;
+    options.board = board_.type;
+    const int64_t misses = cache_->misses();
+    const CachedFirmware first = cache_->Get(artifact, options);
+    const CachedFirmware hit = cache_->Get(artifact, options);
+    EXPECT_FALSE(first.hit);
+    EXPECT_TRUE(hit.hit);
+    EXPECT_EQ(hit.build.weight_bytes, first.build.weight_bytes);
+    EXPECT_EQ(hit.build.weight_bytes, arch::ComputeCost(arch::Analyze(pruned)).weight_bytes);
+    EXPECT_EQ(hit.build.arena_bytes, first.build.arena_bytes);
+    EXPECT_EQ(hit.build.sizes.flash_bytes(), first.build.sizes.flash_bytes());
+
+    options.sparse_weights = false;
+    const CachedFirmware dense = cache_->Get(artifact, options);
+    EXPECT_FALSE(dense.hit);
+    EXPECT_EQ(cache_->misses(), misses + 2);
+    EXPECT_GT(dense.build.weight_bytes, first.build.weight_bytes);
+    EXPECT_NE(dense.build.elf, first.build.elf);
 }
 
 TEST(Percentile, NearestRankOnTheSortedValues) {

@@ -1,7 +1,8 @@
 // Built firmware, kept on disk and reused: one entry per (model digest, board
-// type, kernels, energy mode, fault, toolchain, hilnas version), so a model
-// measured again (a retry, a health check, another board of the same type)
-// skips code generation and compilation.
+// type, kernels, energy mode, in-place and sparse-weight options, fault,
+// toolchain, hilnas version), so a model measured again (a retry, a health
+// check, another board of the same type) skips code generation and
+// compilation.
 #pragma once
 
 #include <cstdint>
